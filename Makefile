@@ -1,0 +1,53 @@
+# Dhanwantari: `make run` serves the demo, `make test` runs the whole suite.
+# Both create .venv and install what they need on a fresh machine.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+DEV    := DEBUG=true
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test test-mysql lint format sysdeps install migrate seed clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@bash scripts/sysdeps.sh
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+install: $(VENV)/.installed
+
+sysdeps:
+	@bash scripts/sysdeps.sh
+
+run: install
+	$(DEV) $(BIN)/python manage.py migrate --noinput
+	$(DEV) $(BIN)/python manage.py seed_demo
+	$(DEV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The suite against the local MariaDB and Redis, as CI runs it.
+test-mysql: install
+	DATABASE_URL=mysql://root:@127.0.0.1:3306/dhanwantari REDIS_URL=redis://127.0.0.1:6379/15 \
+		$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+migrate: install
+	$(DEV) $(BIN)/python manage.py migrate --noinput
+
+seed: migrate
+	$(DEV) $(BIN)/python manage.py seed_demo
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

@@ -1,0 +1,72 @@
+"""Fixtures for the whole suite: private media per test, fixed cast of users,
+and the Playwright browser (Debian's Chromium)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from dhanwantari.testing.browser import CHROMIUM_ARGS, chromium_path
+
+
+@pytest.fixture(autouse=True)
+def _test_storage(settings, tmp_path):
+    # Uploaded files go to a fresh folder per test; static files are served
+    # unhashed (the manifest exists only after collectstatic in production).
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+# --- browser -------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def _playwright():
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; Django's ORM
+    # refuses to run in a thread with a running loop unless told it is safe.
+    # It is here: the ORM calls in browser tests are ordinary sync test code.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(_playwright):
+    path = chromium_path()
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is not installed; `make sysdeps` installs it.")
+        pytest.skip("Chromium is not installed (apt-get install chromium).")
+    browser = _playwright.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def phone_page(browser, live_server):
+    context = browser.new_context(
+        base_url=live_server.url,
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()

@@ -1,0 +1,83 @@
+"""Documented shape of `consultations.symptoms` (JSON Schema 2020-12).
+
+A structured homeopathic case, filled by the patient at booking, by the AI
+intake assistant, or by the doctor. Every key is optional; unknown top-level
+keys are refused so a typo cannot hide data.
+
+    {
+      "chief_complaint": "Headache for three weeks",
+      "complaints": [{
+        "description": "Headache", "location": "right temple", "sensation": "throbbing",
+        "onset": "after a fright", "duration": "3 weeks", "severity": "moderate",
+        "modalities": {"better": ["pressure", "dark room"], "worse": ["sun", "noise"]},
+        "concomitants": ["nausea"]
+      }],
+      "generals": {"appetite": "low", "thirst": "thirstless", "cravings": ["sweets"],
+                   "aversions": ["milk"], "sleep": "wakes at 3 am", "dreams": "falling",
+                   "thermal": "chilly", "perspiration": "scalp", "energy": "low in the morning"},
+      "mentals": "irritable, wants company",
+      "past_history": "typhoid 2010",
+      "family_history": "father: diabetes",
+      "source": "patient"
+    }
+"""
+
+from __future__ import annotations
+
+SEVERITIES = ["mild", "moderate", "severe"]
+SOURCES = ["patient", "ai_intake", "doctor"]
+THERMALS = ["chilly", "hot", "ambithermal"]
+
+_TEXT = {"type": "string", "maxLength": 2000}
+_SHORT = {"type": "string", "maxLength": 300}
+_WORDS = {"type": "array", "items": _SHORT, "maxItems": 30}
+
+SYMPTOMS = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "chief_complaint": _TEXT,
+        "complaints": {
+            "type": "array",
+            "maxItems": 20,
+            "items": {
+                "type": "object",
+                "required": ["description"],
+                "additionalProperties": False,
+                "properties": {
+                    "description": {"type": "string", "minLength": 1, "maxLength": 300},
+                    "location": _SHORT,
+                    "sensation": _SHORT,
+                    "onset": _SHORT,
+                    "duration": _SHORT,
+                    "severity": {"enum": SEVERITIES, "errorMessage": "severity must be mild, moderate or severe."},
+                    "modalities": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "properties": {"better": _WORDS, "worse": _WORDS},
+                    },
+                    "concomitants": _WORDS,
+                },
+            },
+        },
+        "generals": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "appetite": _SHORT,
+                "thirst": _SHORT,
+                "cravings": _WORDS,
+                "aversions": _WORDS,
+                "sleep": _SHORT,
+                "dreams": _SHORT,
+                "thermal": {"enum": THERMALS, "errorMessage": "thermal must be chilly, hot or ambithermal."},
+                "perspiration": _SHORT,
+                "energy": _SHORT,
+            },
+        },
+        "mentals": _TEXT,
+        "past_history": _TEXT,
+        "family_history": _TEXT,
+        "source": {"enum": SOURCES},
+    },
+}

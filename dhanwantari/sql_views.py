@@ -1,0 +1,33 @@
+"""Real SQL views, created and dropped by migrations.
+
+Each view's SELECT is written once per database vendor where the dialects
+differ (MySQL/MariaDB and SQLite) and frozen in the migration that creates it;
+a later change to a view is a new migration with the new SELECT.
+"""
+
+from __future__ import annotations
+
+from django.db import migrations
+
+
+def sql_view(name: str, select: dict[str, str]) -> migrations.RunPython:
+    """A migration operation that (re)creates view `name` from `select[vendor]`.
+
+    `select` maps a vendor ("mysql", "sqlite") to its SELECT; the key "default"
+    serves every vendor not named.
+    """
+
+    def forward(apps, schema_editor) -> None:
+        vendor = schema_editor.connection.vendor
+        query = select.get(vendor, select.get("default"))
+        if query is None:
+            raise NotImplementedError(f"No SQL for view {name} on {vendor}.")
+        quoted = schema_editor.quote_name(name)
+        schema_editor.execute(f"DROP VIEW IF EXISTS {quoted}")
+        schema_editor.execute(f"CREATE VIEW {quoted} AS {query}")
+
+    def backward(apps, schema_editor) -> None:
+        schema_editor.execute(f"DROP VIEW IF EXISTS {schema_editor.quote_name(name)}")
+
+    # DDL cannot run inside a transaction on MySQL (it commits implicitly).
+    return migrations.RunPython(forward, backward, atomic=False, elidable=False)
