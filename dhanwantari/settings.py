@@ -41,6 +41,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "channels",
+    # The project package is an app too: site-wide pages, commands (seed_demo)
+    # and the shared abstract models. It owns no tables.
+    "dhanwantari",
     "accounts",
     "patients",
     "doctors",

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DhanwantariConfig(AppConfig):
+    name = "dhanwantari"
+    verbose_name = "Dhanwantari"
