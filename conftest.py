@@ -21,6 +21,16 @@ def _test_storage(settings, tmp_path):
     }
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # Under CI the cache is a real Redis database shared by the whole run;
+    # rate-limit counters from one test must not leak into the next.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 # --- browser -------------------------------------------------------------
 
 

@@ -171,10 +171,11 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
-# Uploaded medical files are private: MEDIA_ROOT is never served by a URL of
-# its own; downloads go through a permission-checked view.
+# Uploaded medical files are private: no URL pattern serves MEDIA_ROOT and the
+# production proxy must not either; downloads go through a permission-checked
+# view. MEDIA_URL only names the prefix (Django's test server needs one).
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
-MEDIA_URL = None
+MEDIA_URL = "/media/"
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
