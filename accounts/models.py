@@ -6,10 +6,14 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 
+from dhanwantari.db_functions import one_of
 from dhanwantari.ids import ID_MAX_LENGTH, new_id
 from dhanwantari.models import SoftDeleteModel, TimeStampedModel, id_field, ref
 from dhanwantari.validators import validate_e164_phone
+
+EMAIL_OR_PHONE_REQUIRED = "An account needs an email address or a phone number."
 
 
 class Role(models.TextChoices):
@@ -112,8 +116,9 @@ class User(AbstractBaseUser, PermissionsMixin, SoftDeleteModel, TimeStampedModel
             models.CheckConstraint(
                 condition=models.Q(email__isnull=False) | models.Q(phone__isnull=False),
                 name="users_email_or_phone",
+                violation_error_message=EMAIL_OR_PHONE_REQUIRED,
             ),
-            models.CheckConstraint(condition=models.Q(role__in=Role.values), name="users_role_valid"),
+            one_of("role", Role.values, name="users_role_valid"),
         ]
         indexes = [models.Index(fields=["locked_until"], name="users_locked_until_idx")]
 
@@ -124,8 +129,6 @@ class User(AbstractBaseUser, PermissionsMixin, SoftDeleteModel, TimeStampedModel
         super().clean()
         self.email = UserManager.normalize_email(self.email) or None
         self.phone = (self.phone or "").strip() or None
-        if not self.email and not self.phone:
-            raise ValidationError("An account needs an email address or a phone number.")
 
     def save(self, *args, **kwargs) -> None:
         if not self.id:
@@ -159,6 +162,10 @@ class User(AbstractBaseUser, PermissionsMixin, SoftDeleteModel, TimeStampedModel
         return (profile.full_name if profile else "") or str(self)
 
 
+def is_local_path(url: str) -> bool:
+    return url.startswith("/") and url_has_allowed_host_and_scheme(url, allowed_hosts=None)
+
+
 class Notification(TimeStampedModel):
     """An in-app notification; `read_at` empty means unread (spec sample query)."""
 
@@ -185,9 +192,10 @@ class Notification(TimeStampedModel):
         return self.title
 
     def clean(self) -> None:
-        # A deeplink is a local path; an absolute URL would make notifications
-        # a phishing vector.
-        if self.deeplink and (not self.deeplink.startswith("/") or self.deeplink.startswith("//")):
+        # A deeplink is a path on this site; anything a browser could read as
+        # another host ("//evil", "/\\evil", control characters) would make
+        # notifications a phishing vector.
+        if self.deeplink and not is_local_path(self.deeplink):
             raise ValidationError({"deeplink": "A deeplink must be a path on this site, like /consultations/…"})
 
     @property

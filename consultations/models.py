@@ -9,8 +9,9 @@ from django.db import models
 from django.db.models import F, Q
 
 from consultations import schemas
+from dhanwantari.db_functions import one_of
 from dhanwantari.jsonfield import SchemaJSONField
-from dhanwantari.models import SoftDeleteModel, TimeStampedModel, id_field, ref
+from dhanwantari.models import SoftDeleteModel, TimeStampedModel, doctor_ref, id_field, patient_ref, ref
 
 
 class ConsultationType(models.TextChoices):
@@ -64,9 +65,8 @@ class Consultation(SoftDeleteModel, TimeStampedModel):
     """
 
     id = id_field("cons")
-    patient = ref("accounts.User", "patient_id", related_name="consultations_as_patient")
-    doctor = ref(
-        "accounts.User",
+    patient = patient_ref("patient_id", related_name="consultations_as_patient")
+    doctor = doctor_ref(
         "doctor_id",
         null=True,
         blank=True,
@@ -120,11 +120,9 @@ class Consultation(SoftDeleteModel, TimeStampedModel):
             models.Index(fields=["patient", "status", "scheduled_at"], name="cons_patient_status_sched_idx"),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(status__in=Status.values), name="cons_status_valid"),
-            models.CheckConstraint(condition=Q(mode__in=Mode.values), name="cons_mode_valid"),
-            models.CheckConstraint(
-                condition=Q(payment_status__in=PaymentStatus.values), name="cons_payment_status_valid"
-            ),
+            one_of("status", Status.values, name="cons_status_valid"),
+            one_of("mode", Mode.values, name="cons_mode_valid"),
+            one_of("payment_status", PaymentStatus.values, name="cons_payment_status_valid"),
             models.CheckConstraint(
                 condition=Q(consultation_type=ConsultationType.AI) | Q(doctor__isnull=False),
                 name="cons_doctor_required",
@@ -189,7 +187,7 @@ class Message(SoftDeleteModel, TimeStampedModel):
             models.Index(fields=["consultation", "created_at"], name="msg_consultation_created_idx"),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(message_type__in=MessageType.values), name="msg_type_valid"),
+            one_of("message_type", MessageType.values, name="msg_type_valid"),
             models.CheckConstraint(
                 condition=~Q(message_type=MessageType.ATTACHMENT) | Q(attachment__isnull=False),
                 name="msg_attachment_present",

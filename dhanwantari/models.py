@@ -24,6 +24,16 @@ def ref(to: str, column: str, **kwargs) -> models.ForeignKey:
     return models.ForeignKey(to, db_column=column, **kwargs)
 
 
+def patient_ref(column: str, **kwargs) -> models.ForeignKey:
+    """A foreign key to a user who must be a patient."""
+    return ref("accounts.User", column, limit_choices_to={"role": "patient"}, **kwargs)
+
+
+def doctor_ref(column: str, **kwargs) -> models.ForeignKey:
+    """A foreign key to a user who must be a doctor."""
+    return ref("accounts.User", column, limit_choices_to={"role": "doctor"}, **kwargs)
+
+
 class TimeStampedModel(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)

@@ -23,8 +23,11 @@ def sql_view(name: str, select: dict[str, str]) -> migrations.RunPython:
         if query is None:
             raise NotImplementedError(f"No SQL for view {name} on {vendor}.")
         quoted = schema_editor.quote_name(name)
+        # On MySQL a view runs with its definer's rights by default, which ties
+        # it (and every dump of it) to the account that ran the migration.
+        security = " SQL SECURITY INVOKER" if vendor == "mysql" else ""
         schema_editor.execute(f"DROP VIEW IF EXISTS {quoted}")
-        schema_editor.execute(f"CREATE VIEW {quoted} AS {query}")
+        schema_editor.execute(f"CREATE{security} VIEW {quoted} AS {query}")
 
     def backward(apps, schema_editor) -> None:
         schema_editor.execute(f"DROP VIEW IF EXISTS {schema_editor.quote_name(name)}")

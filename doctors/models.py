@@ -9,8 +9,9 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from dhanwantari.db_functions import one_of
 from dhanwantari.jsonfield import SchemaJSONField
-from dhanwantari.models import SoftDeleteModel, TimeStampedModel, id_field, ref
+from dhanwantari.models import SoftDeleteModel, TimeStampedModel, doctor_ref, id_field, patient_ref, ref
 from doctors import schemas
 from patients.models import Gender
 
@@ -38,6 +39,7 @@ class DoctorProfile(SoftDeleteModel, TimeStampedModel):
         on_delete=models.PROTECT,
         db_column="user_id",
         related_name="doctor_profile",
+        limit_choices_to={"role": "doctor"},
     )
     full_name = models.CharField(max_length=150)
     gender = models.CharField(max_length=12, choices=Gender.choices, blank=True)
@@ -109,9 +111,7 @@ class DoctorProfile(SoftDeleteModel, TimeStampedModel):
             models.CheckConstraint(condition=Q(consultation_fee__gte=0), name="dp_fee_not_negative"),
             models.CheckConstraint(condition=Q(follow_up_fee__gte=0), name="dp_follow_up_fee_not_negative"),
             models.CheckConstraint(condition=Q(rating_avg__gte=0, rating_avg__lte=5), name="dp_rating_avg_range"),
-            models.CheckConstraint(
-                condition=Q(verification_status__in=VerificationStatus.values), name="dp_verification_status_valid"
-            ),
+            one_of("verification_status", VerificationStatus.values, name="dp_verification_status_valid"),
         ]
 
     def __str__(self) -> str:
@@ -130,8 +130,8 @@ class DoctorReview(SoftDeleteModel, TimeStampedModel):
     """A patient's rating of a doctor, one per completed consultation."""
 
     id = id_field("rev")
-    doctor = ref("accounts.User", "doctor_id", related_name="reviews_received")
-    patient = ref("accounts.User", "patient_id", related_name="reviews_written")
+    doctor = doctor_ref("doctor_id", related_name="reviews_received")
+    patient = patient_ref("patient_id", related_name="reviews_written")
     consultation = models.OneToOneField(
         "consultations.Consultation",
         on_delete=models.PROTECT,

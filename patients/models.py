@@ -11,6 +11,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Round
 from django.utils import timezone
 
+from dhanwantari.db_functions import RealArithmetic
 from dhanwantari.jsonfield import SchemaJSONField
 from dhanwantari.models import SoftDeleteModel, TimeStampedModel, id_field
 from dhanwantari.validators import validate_e164_phone
@@ -51,6 +52,7 @@ class PatientProfile(SoftDeleteModel, TimeStampedModel):
         on_delete=models.PROTECT,
         db_column="user_id",
         related_name="patient_profile",
+        limit_choices_to={"role": "patient"},
     )
     full_name = models.CharField(max_length=150)
     date_of_birth = models.DateField(null=True, blank=True)
@@ -59,13 +61,18 @@ class PatientProfile(SoftDeleteModel, TimeStampedModel):
     height_cm = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
     weight_kg = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
     # Stored generated column (spec "Computed Columns"): the database keeps it
-    # right for every writer. weight * 10000.0 / height² keeps SQLite in real
-    # arithmetic (its NUMERIC affinity stores 70.0 as the integer 70).
+    # right for every writer. RealArithmetic keeps SQLite out of integer
+    # division; MySQL computes it in exact DECIMAL arithmetic.
     bmi = models.GeneratedField(
         expression=Case(
             When(
                 Q(height_cm__gt=0) & Q(weight_kg__gt=0),
-                then=Round(F("weight_kg") * Value(Decimal("10000.0")) / (F("height_cm") * F("height_cm")), 2),
+                then=Round(
+                    RealArithmetic(F("weight_kg"))
+                    * Value(10000)
+                    / (RealArithmetic(F("height_cm")) * RealArithmetic(F("height_cm"))),
+                    2,
+                ),
             ),
             default=None,
         ),
@@ -74,7 +81,7 @@ class PatientProfile(SoftDeleteModel, TimeStampedModel):
     )
     # Age is NOT a generated column: MySQL forbids non-deterministic functions
     # such as CURDATE() in generated columns, so age is computed when read
-    # (the `age` property, and TIMESTAMPDIFF in the patient_consultation_history view).
+    # (the `age` property, and the patient_consultation_history view).
 
     allergies = SchemaJSONField(default=list, blank=True, schema=schemas.ALLERGIES)
     medications = SchemaJSONField(default=list, blank=True, schema=schemas.MEDICATIONS)
@@ -115,4 +122,7 @@ class PatientProfile(SoftDeleteModel, TimeStampedModel):
 
     @property
     def age(self) -> int | None:
-        return age_on(self.date_of_birth, timezone.localdate())
+        # Reckoned on the UTC date, the date CURDATE() gives the views (the MySQL
+        # session runs in UTC), so the profile and the history view never
+        # disagree; in India a birthday's new age shows from 05:30.
+        return age_on(self.date_of_birth, timezone.now().date())

@@ -7,7 +7,8 @@ import secrets
 from django.db import models
 from django.db.models import Q
 
-from dhanwantari.models import SoftDeleteModel, TimeStampedModel, id_field, ref
+from dhanwantari.db_functions import one_of
+from dhanwantari.models import SoftDeleteModel, TimeStampedModel, doctor_ref, id_field, patient_ref, ref
 
 
 class PrescriptionType(models.TextChoices):
@@ -38,8 +39,8 @@ class Prescription(SoftDeleteModel, TimeStampedModel):
     consultation = ref("consultations.Consultation", "consultation_id", related_name="prescriptions")
     # Denormalised from the consultation for the patient's and doctor's lists;
     # the prescribing service keeps them equal to the consultation's parties.
-    patient = ref("accounts.User", "patient_id", related_name="prescriptions_received")
-    doctor = ref("accounts.User", "doctor_id", related_name="prescriptions_written")
+    patient = patient_ref("patient_id", related_name="prescriptions_received")
+    doctor = doctor_ref("doctor_id", related_name="prescriptions_written")
     prescription_type = models.CharField(
         max_length=15, choices=PrescriptionType.choices, default=PrescriptionType.ACUTE
     )
@@ -67,8 +68,8 @@ class Prescription(SoftDeleteModel, TimeStampedModel):
             models.Index(fields=["doctor", "created_at"], name="rx_doctor_created_idx"),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(prescription_type__in=PrescriptionType.values), name="rx_type_valid"),
-            models.CheckConstraint(condition=Q(status__in=PrescriptionStatus.values), name="rx_status_valid"),
+            one_of("prescription_type", PrescriptionType.values, name="rx_type_valid"),
+            one_of("status", PrescriptionStatus.values, name="rx_status_valid"),
             models.CheckConstraint(
                 condition=~Q(status=PrescriptionStatus.ISSUED) | Q(issued_at__isnull=False),
                 name="rx_issued_has_time",

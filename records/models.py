@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from dhanwantari.models import SoftDeleteModel, TimeStampedModel, id_field, ref
+from dhanwantari.models import SoftDeleteModel, TimeStampedModel, id_field, patient_ref, ref
 
 
 class Category(models.TextChoices):
@@ -32,7 +32,7 @@ class FileUpload(SoftDeleteModel, TimeStampedModel):
     """A medical document or image. Private: served only through a checked view."""
 
     id = id_field("file")
-    patient = ref("accounts.User", "patient_id", related_name="medical_files")
+    patient = patient_ref("patient_id", related_name="medical_files")
     uploaded_by = ref("accounts.User", "user_id", related_name="uploads")
     consultation = ref("consultations.Consultation", "consultation_id", null=True, blank=True, related_name="files")
     category = models.CharField(max_length=20, choices=Category.choices, default=Category.OTHER, db_index=True)
