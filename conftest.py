@@ -22,6 +22,13 @@ def _test_storage(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Argon2 is deliberately slow and factories hash a password per user;
+    # production's hasher list is tested on its own (test_settings).
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     # Under CI the cache is a real Redis database shared by the whole run;
     # rate-limit counters from one test must not leak into the next.
@@ -29,6 +36,15 @@ def _fresh_cache():
 
     cache.clear()
     yield
+
+
+@pytest.fixture
+def staff_client(client):
+    """A client signed in as a superuser."""
+    from accounts.tests.factories import StaffUserFactory
+
+    client.force_login(StaffUserFactory())
+    return client
 
 
 # --- browser -------------------------------------------------------------

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.template.defaultfilters import filesizeformat
+
+from accounts.admin import SoftDeleteAdminMixin
+from records.models import FileUpload
+
+
+@admin.register(FileUpload)
+class FileUploadAdmin(SoftDeleteAdminMixin, admin.ModelAdmin):
+    """Files arrive only through the upload service, which sniffs, caps and
+    re-encodes them; staff can refile one under another category, nothing more.
+
+    OCR text is clinical free text: on the change page only.
+    """
+
+    list_display = (
+        "id",
+        "original_filename",
+        "patient_name",
+        "uploaded_by",
+        "consultation_ref",
+        "category",
+        "content_type",
+        "size",
+        "ocr_status",
+        "created_at",
+        "deleted",
+    )
+    list_select_related = ("patient__patient_profile", "uploaded_by")
+    list_filter = ("category", "ocr_status", "content_type", "created_at")
+    search_fields = (
+        "=id",
+        "original_filename",
+        "=sha256",
+        "=patient__id",
+        "patient__email",
+        "patient__patient_profile__full_name",
+        "=consultation__id",
+    )
+    fields = (
+        "id",
+        "patient",
+        "uploaded_by",
+        "consultation",
+        "category",
+        "stored_as",
+        "original_filename",
+        "content_type",
+        "size_bytes",
+        "sha256",
+        "notes",
+        "ocr_status",
+        "ocr_text",
+        "metadata",
+        "created_at",
+        "updated_at",
+        "deleted_at",
+    )
+    readonly_fields = tuple(name for name in fields if name != "category")
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="patient", ordering="patient__patient_profile__full_name")
+    def patient_name(self, obj: FileUpload) -> str:
+        return obj.patient.display_name
+
+    @admin.display(description="consultation", ordering="consultation_id")
+    def consultation_ref(self, obj: FileUpload) -> str:
+        return obj.consultation_id or ""
+
+    @admin.display(description="size", ordering="size_bytes")
+    def size(self, obj: FileUpload) -> str:
+        return filesizeformat(obj.size_bytes)
+
+    @admin.display(description="stored as")
+    def stored_as(self, obj: FileUpload) -> str:
+        # The storage name, not a link: uploads are private, no URL serves
+        # MEDIA_ROOT, and they are downloaded only through the permission-checked view.
+        return obj.file.name
