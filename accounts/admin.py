@@ -15,13 +15,22 @@ compare UTC ranges and work on every database.
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import AdminLog, EmailVerificationToken, Notification, PasswordResetToken, User
+from accounts.models import (
+    EMAIL_OR_PHONE_REQUIRED,
+    AdminLog,
+    EmailVerificationToken,
+    Notification,
+    PasswordResetToken,
+    User,
+)
+from accounts.services import account_unlock
 
 # --- shared by every app's admin --------------------------------------------
 
@@ -112,8 +121,15 @@ class UserCreationForm(_UniqueAmongDeletedMixin, AdminUserCreationForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # Either identifier will do; the model's clean() insists on one of them.
         self.fields["email"].help_text = "Email or phone, at least one."
+
+    def clean(self):
+        # The database constraint also allows deleted rows without either; this
+        # form creates live accounts, so it asks for one itself.
+        cleaned = super().clean()
+        if not cleaned.get("email") and not cleaned.get("phone"):
+            raise forms.ValidationError(EMAIL_OR_PHONE_REQUIRED)
+        return cleaned
 
 
 class UserEditForm(_UniqueAmongDeletedMixin, UserChangeForm):
@@ -177,7 +193,7 @@ class UserAdmin(SoftDeleteAdminMixin, BaseUserAdmin):
         ("Locking", {"fields": ("failed_login_attempts", "last_failed_login_at", "locked_until")}),
         ("Login tracking", {"fields": ("last_login", "last_login_ip", "login_count")}),
         ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
-        ("Record", {"fields": ("created_at", "updated_at", "deleted_at")}),
+        ("Record", {"fields": ("created_at", "updated_at", "deleted_at", "deleted_email", "deleted_phone")}),
     )
     add_fieldsets = (
         (
@@ -192,6 +208,9 @@ class UserAdmin(SoftDeleteAdminMixin, BaseUserAdmin):
         "id",
         "email_verified_at",
         "phone_verified_at",
+        # Locks change only through the unlock action, which writes the audit trail.
+        "failed_login_attempts",
+        "locked_until",
         "last_failed_login_at",
         "last_login",
         "last_login_ip",
@@ -199,7 +218,18 @@ class UserAdmin(SoftDeleteAdminMixin, BaseUserAdmin):
         "created_at",
         "updated_at",
         "deleted_at",
+        "deleted_email",
+        "deleted_phone",
     )
+    actions = ["unlock_accounts"]
+
+    @admin.action(description="Unlock selected accounts")
+    def unlock_accounts(self, request, queryset):
+        count = 0
+        for user in queryset.filter(locked_until__isnull=False):
+            account_unlock(user=user, by=request.user, request=request)
+            count += 1
+        self.message_user(request, f"Unlocked {count} account{'s' if count != 1 else ''}.")
 
     def get_readonly_fields(self, request, obj=None):
         fields = super().get_readonly_fields(request, obj)

@@ -102,6 +102,12 @@ class User(AbstractBaseUser, PermissionsMixin, SoftDeleteModel, TimeStampedModel
 
     timezone = models.CharField(max_length=64, default="Asia/Kolkata")
 
+    # On account deletion the email and phone move here, so the unique columns
+    # are free for a new account (MySQL has no partial unique index to skip
+    # deleted rows) and staff can still tell whose account it was.
+    deleted_email = models.EmailField(blank=True)
+    deleted_phone = models.CharField(max_length=16, blank=True)
+
     objects = UserManager()
     all_objects = BaseUserManager.from_queryset(UserQuerySet)()
 
@@ -114,7 +120,9 @@ class User(AbstractBaseUser, PermissionsMixin, SoftDeleteModel, TimeStampedModel
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(email__isnull=False) | models.Q(phone__isnull=False),
+                condition=models.Q(email__isnull=False)
+                | models.Q(phone__isnull=False)
+                | models.Q(deleted_at__isnull=False),
                 name="users_email_or_phone",
                 violation_error_message=EMAIL_OR_PHONE_REQUIRED,
             ),
@@ -201,6 +209,26 @@ class Notification(TimeStampedModel):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+
+class NotificationPreference(models.Model):
+    """How one user wants one kind of notification delivered, beyond in-app.
+
+    A missing row means the kind's defaults (accounts.notifications.KINDS).
+    """
+
+    id = id_field("npref")
+    user = ref("accounts.User", "user_id", on_delete=models.CASCADE, related_name="notification_preferences")
+    kind = models.CharField(max_length=50)
+    email = models.BooleanField(default=True)
+    sms = models.BooleanField(default=False)
+
+    class Meta:
+        db_table = "notification_preferences"
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="ntf_pref_user_kind_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.kind}"
 
 
 class AuditAction(models.TextChoices):

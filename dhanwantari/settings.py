@@ -41,6 +41,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "channels",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "django_tasks",
+    "django_tasks_db",
     # The project package is an app too: site-wide pages, commands (seed_demo)
     # and the shared abstract models. It owns no tables.
     "dhanwantari",
@@ -59,8 +64,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.IdleSessionTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "accounts.middleware.StaffMFARequiredMiddleware",
 ]
 
 ROOT_URLCONF = "dhanwantari.urls"
@@ -78,6 +86,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "dhanwantari.context_processors.site",
+                "accounts.context_processors.notifications",
             ],
         },
     },
@@ -140,9 +149,14 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# --- Accounts -------------------------------------------------------------
+# --- Accounts ---------------------------------------------------------------
 
 AUTH_USER_MODEL = "accounts.User"
+
+AUTHENTICATION_BACKENDS = [
+    # Email or phone with password, rate limits, MFA: django-allauth.
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -151,12 +165,86 @@ PASSWORD_HASHERS = [
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LOGIN_URL = "admin:login"
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "accounts:dashboard"
+LOGOUT_REDIRECT_URL = "home"
+
+ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm", "login": "accounts.forms.LoginForm"}
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_LOGIN_METHODS = {"email", "phone"}
+# Email or phone: neither is required alone, the signup form requires one of them.
+ACCOUNT_SIGNUP_FIELDS = ["email", "phone", "password1*", "password2*"]
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_PREVENT_ENUMERATION = True
+# Signing in does not wait for the email link; booking does (consultations checks it).
+ACCOUNT_EMAIL_VERIFICATION = "optional"
+ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 1
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "Dhanwantari: "
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = False
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False  # this session stays; every other one ends
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+ACCOUNT_SESSION_REMEMBER = None
+ACCOUNT_PASSWORD_RESET_TOKEN_GENERATOR = "accounts.tokens.RecordedPasswordResetTokenGenerator"  # noqa: S105
+PASSWORD_RESET_TIMEOUT = 60 * 60  # reset links live one hour
+ACCOUNT_EMAIL_NOTIFICATIONS = True  # "your password was changed" and the like
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 5 * 60
+ACCOUNT_PHONE_VERIFICATION_ENABLED = True
+ACCOUNT_PHONE_VERIFICATION_MAX_ATTEMPTS = 3
+ACCOUNT_PHONE_VERIFICATION_TIMEOUT = 10 * 60
+ACCOUNT_PHONE_VERIFICATION_SUPPORTS_RESEND = True
+ACCOUNT_PHONE_VERIFICATION_MAX_RESEND_COUNT = 3
+ACCOUNT_RATE_LIMITS = {
+    # Per-account lockout is ours (users.failed_login_attempts / locked_until);
+    # allauth keeps only the per-IP brake on guessing.
+    "login_failed": "10/m/ip",
+    "verify_phone": "1/30s/key,5/m/ip",
+}
+MFA_ADAPTER = "allauth.mfa.adapter.DefaultMFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Dhanwantari"
+# Client IPs (rate limits, lockout audit, login tracking) are read behind this
+# many trusted proxies: the address the nearest trusted proxy saw, so a forged
+# X-Forwarded-For from the client cannot change it. 0 = use REMOTE_ADDR.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+SILENCED_SYSTEM_CHECKS = [
+    # ACCOUNT_SIGNUP_FIELDS marks neither email nor phone required because the
+    # form requires one of the two (accounts.forms.SignupForm).
+    "account.W001",
+]
+
+# Our own account rules (accounts.services).
+LOGIN_LOCK_THRESHOLD = 5  # failed sign-ins for one account …
+LOGIN_LOCK_WINDOW = 15 * 60  # … within this many seconds …
+LOGIN_LOCK_DURATION = 15 * 60  # … lock it for this long.
+SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=60 * 60 * 2)
+STAFF_SESSION_IDLE_TIMEOUT = env.int("STAFF_SESSION_IDLE_TIMEOUT", default=60 * 20)
+SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
+
+# SMS: "console" prints messages (development); "http" posts them to a gateway.
+SMS_BACKEND = env.str("SMS_BACKEND", default="console")
+SMS_GATEWAY_URL = env.str("SMS_GATEWAY_URL", default="")
+SMS_GATEWAY_TOKEN = env.str("SMS_GATEWAY_TOKEN", default="")
+SMS_SENDER_ID = env.str("SMS_SENDER_ID", default="DHNWTR")
+SMS_GATEWAY_TIMEOUT = env.float("SMS_GATEWAY_TIMEOUT", default=5.0)
+
+# Background work: immediate (in-process) unless TASKS_BACKEND=database, where
+# `manage.py db_worker` runs the queue.
+TASKS = {
+    "default": {
+        "BACKEND": (
+            "django_tasks_db.DatabaseBackend"
+            if env.str("TASKS_BACKEND", default="immediate") == "database"
+            else "django_tasks.backends.immediate.ImmediateBackend"
+        )
+    }
+}
 
 # --- Internationalisation -------------------------------------------------
 
@@ -216,6 +304,8 @@ if not DEBUG:
 # --- Product --------------------------------------------------------------
 
 SITE_NAME = "Dhanwantari"
+# Absolute links in emails sent outside a request (background tasks).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 EMERGENCY_NUMBER = env.str("EMERGENCY_NUMBER", default="112")
 DEFAULT_CURRENCY = "INR"
 

@@ -1,14 +1,23 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path, re_path
 
+from accounts import views as account_views
 from dhanwantari import views
 
 admin.site.site_header = "Dhanwantari staff console"
 admin.site.site_title = "Dhanwantari staff"
 admin.site.index_title = "Run the service"
+# Staff sign in through the same protected sign-in as everyone (lockout, MFA).
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    # Ours first: they replace allauth's views of the same name.
+    path("accounts/signup/doctor/", account_views.doctor_signup, name="account_signup_doctor"),
+    re_path(r"^accounts/confirm-email/(?P<key>[-:\w]+)/$", account_views.confirm_email, name="account_confirm_email"),
+    path("accounts/", include("allauth.urls")),
+    path("", include("accounts.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -46,10 +46,24 @@ class DoctorUserFactory(UserFactory):
 
 
 class StaffUserFactory(UserFactory):
+    """A superuser with TOTP set up: staff cannot use the admin without MFA.
+
+    The secret is kept on the instance (`totp_secret`) so tests can compute codes.
+    """
+
     role = Role.ADMIN
     email = factory.Sequence(lambda n: f"staff{n}@example.test")
     is_staff = True
     is_superuser = True
+
+    @factory.post_generation
+    def totp(self, create, extracted, **kwargs):
+        if not create or extracted is False:
+            return
+        from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+        self.totp_secret = generate_totp_secret()
+        TOTP.activate(self, self.totp_secret)
 
 
 class NotificationFactory(factory.django.DjangoModelFactory):

@@ -189,26 +189,30 @@ def test_a_users_role_is_shown_but_not_editable_after_creation(staff_client):
     assert b"Patient" in response.content
 
 
-def test_staff_can_unlock_an_account(staff_client):
+def test_staff_unlock_an_account_with_the_action_and_the_audit_trail_says_who(staff_client):
     user = PatientUserFactory(failed_login_attempts=5, locked_until=timezone.now() + timedelta(minutes=15))
-    data = {
-        "email": user.email,
-        "phone": "",
-        "timezone": "Asia/Kolkata",
-        "email_verified": "on",
-        "failed_login_attempts": "0",
-        "locked_until_0": "",
-        "locked_until_1": "",
-        "is_active": "on",
-    }
 
-    response = staff_client.post(reverse("admin:accounts_user_change", args=[user.pk]), data)
+    response = staff_client.post(
+        reverse("admin:accounts_user_changelist"),
+        {"action": "unlock_accounts", "_selected_action": [user.pk]},
+    )
 
     assert response.status_code == 302
     user.refresh_from_db()
-    assert user.failed_login_attempts == 0
-    assert user.locked_until is None
-    assert user.email_verified
+    assert (user.failed_login_attempts, user.locked_until) == (0, None)
+    log = AdminLog.objects.get(table_name="users", record_id=user.pk)
+    assert log.user.is_staff
+    assert log.new_values == {"failed_login_attempts": 0, "locked_until": None}
+
+
+def test_the_lock_fields_cannot_be_edited_directly(staff_client):
+    user = PatientUserFactory(failed_login_attempts=5, locked_until=timezone.now() + timedelta(minutes=15))
+
+    response = staff_client.get(reverse("admin:accounts_user_change", args=[user.pk]))
+
+    form = response.context["adminform"].form
+    assert "failed_login_attempts" not in form.fields
+    assert "locked_until" not in form.fields
 
 
 def test_the_admin_log_add_page_is_forbidden_even_to_a_superuser(staff_client):

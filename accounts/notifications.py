@@ -1,0 +1,49 @@
+"""The kinds of notification we send, and how each is delivered by default.
+
+Every notification is shown in-app. Email and SMS follow the user's
+preference for that kind (accounts.models.NotificationPreference), falling
+back to the defaults here. SMS goes only to a verified phone, and only for
+kinds where `sms_allowed` is set: a text message costs money and interrupts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Kind:
+    label: str
+    email: bool = True
+    sms: bool = False
+    sms_allowed: bool = False
+    # Security notices cannot be switched off: they are how a person learns
+    # someone else is in their account.
+    mandatory: bool = False
+
+
+KINDS: dict[str, Kind] = {
+    "account_security": Kind("Security alerts about your account", mandatory=True),
+    "account_locked": Kind("Your account was locked after failed sign-ins", mandatory=True),
+    "doctor_verification": Kind("Verification of your doctor profile"),
+    "consultation_requested": Kind("New consultation requests", sms_allowed=True),
+    "consultation_booked": Kind("Booking confirmations", sms_allowed=True),
+    "consultation_cancelled": Kind("Cancellations", sms_allowed=True),
+    "consultation_rescheduled": Kind("Changes of time", sms_allowed=True),
+    "consultation_reminder": Kind("Reminders before a consultation", sms=True, sms_allowed=True),
+    "message_received": Kind("New chat messages", email=False),
+    "prescription_issued": Kind("New prescriptions", sms_allowed=True),
+    "follow_up_due": Kind("Follow-up reminders", sms_allowed=True),
+    "payment_pending": Kind("Payments to complete"),
+    "payment_received": Kind("Payment receipts"),
+    "payment_failed": Kind("Failed payments"),
+    "refund_processed": Kind("Refunds"),
+    "review_received": Kind("New reviews of you", email=False),
+}
+
+
+def kind(name: str) -> Kind:
+    try:
+        return KINDS[name]
+    except KeyError:
+        raise ValueError(f"Unknown notification kind {name!r}; add it to accounts.notifications.KINDS.") from None
