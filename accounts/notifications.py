@@ -23,6 +23,7 @@ class Kind:
 
 
 KINDS: dict[str, Kind] = {
+    "welcome": Kind("Welcome and getting started", email=False),
     "account_security": Kind("Security alerts about your account", mandatory=True),
     "account_locked": Kind("Your account was locked after failed sign-ins", mandatory=True),
     "doctor_verification": Kind("Verification of your doctor profile"),

@@ -309,6 +309,24 @@ def account_profile_create(*, user: User, full_name: str):
         return None
     profile.full_clean()
     profile.save()
+    if user.role == Role.DOCTOR:
+        notification_send(
+            user=user,
+            kind="welcome",
+            title="Welcome, doctor. Complete your profile to be verified",
+            body="Add your registration number, qualifications and fees. Our staff verify every doctor "
+            "before patients can find or book them.",
+            deeplink="/account/",
+        )
+    else:
+        notification_send(
+            user=user,
+            kind="welcome",
+            title="Welcome to Dhanwantari",
+            body="Confirm your email address so you can book consultations. Your records stay private to you "
+            "and the doctors you consult.",
+            deeplink="/account/",
+        )
     return profile
 
 
