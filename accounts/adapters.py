@@ -40,7 +40,7 @@ def normalise_phone(raw: str) -> str:
     try:
         parsed = phonenumbers.parse(raw, DEFAULT_PHONE_REGION)
     except phonenumbers.NumberParseException as exc:
-        raise ValidationError("Enter a mobile number, e.g. 98123 45678 or +44 7700 900123.") from exc
+        raise ValidationError("Enter a mobile number, e.g. 98123 45678 or +44 7911 123456.") from exc
     if not phonenumbers.is_valid_number(parsed):
         raise ValidationError("That is not a valid mobile number. Check the digits and the country code.")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
@@ -113,7 +113,7 @@ class AccountAdapter(DefaultAccountAdapter):
         confirmed = super().confirm_email(request, email_address)
         if confirmed:
             key = request.resolver_match.kwargs.get("key") if request.resolver_match else None
-            services.email_verified(user=email_address.user, email=email_address.email, key=key)
+            services.email_verified(user=email_address.user, email_address=email_address, key=key)
         return confirmed
 
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
@@ -138,10 +138,15 @@ class AccountAdapter(DefaultAccountAdapter):
         return (user.phone, user.phone_verified) if user.phone else None
 
     def set_phone_verified(self, user: User, phone: str) -> None:
-        User.all_objects.filter(pk=user.pk, phone=phone).update(
-            phone_verified=True, phone_verified_at=timezone.now(), updated_at=timezone.now()
+        # `phone` is the number the code was texted to. When a signed-in person
+        # changes their number, allauth keeps the new one in the session until
+        # now, so it is written here; filtering on it left the old number in place.
+        # (allauth's VerifyPhoneForm has just refused a number another account holds.)
+        now = timezone.now()
+        User.all_objects.filter(pk=user.pk).update(
+            phone=phone, phone_verified=True, phone_verified_at=now, updated_at=now
         )
-        user.phone_verified = True
+        user.phone, user.phone_verified, user.phone_verified_at = phone, True, now
 
     def get_user_by_phone(self, phone: str) -> User | None:
         # allauth passes the number as typed at sign-in.
@@ -156,3 +161,16 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def send_unknown_account_sms(self, phone: str, **kwargs: Any) -> None:
         send_sms(to=phone, message="Someone asked to sign in to Dhanwantari with this number, but it has no account.")
+
+    def send_account_already_exists_sms(self, phone: str, **kwargs: Any) -> None:
+        # allauth's default sends nothing: a sign-up with a taken number looked
+        # like any other, and the number's owner was never told (the email
+        # path mails them). allauth also calls this when it was the email that
+        # was taken; then this number has no account and gets no message.
+        if self.get_user_by_phone(phone) is None:
+            return
+        send_sms(
+            to=phone,
+            message="Someone tried to sign up to Dhanwantari with this number, but it already has an account. "
+            "Sign in, or reset your password if you have forgotten it.",
+        )

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import time
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.messages.storage import default_storage
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 
 LAST_SEEN_KEY = "_last_seen"
 
@@ -31,8 +34,16 @@ class IdleSessionTimeoutMiddleware:
             last_seen = request.session.get(LAST_SEEN_KEY)
             if last_seen is not None and now - last_seen > limit:
                 logout(request)
+                # urlencode: a bare ?next=/a/?x=1&y=2 would lose everything after the "&".
+                response = redirect(f"{reverse('account_login')}?{urlencode({'next': request.get_full_path()})}")
+                # This middleware runs before MessageMiddleware, so the request
+                # has no message storage yet (messages.info raised and every
+                # idle sign-out was a 500). Give it one and save it on the
+                # response, as MessageMiddleware would have.
+                request._messages = default_storage(request)
                 messages.info(request, "You were signed out after a period of inactivity. Please sign in again.")
-                return redirect(f"{reverse('account_login')}?next={request.get_full_path()}")
+                request._messages.update(response)
+                return response
             if last_seen is None or now - last_seen >= 60:
                 request.session[LAST_SEEN_KEY] = now
         return self.get_response(request)
@@ -58,3 +69,24 @@ class StaffMFARequiredMiddleware:
                 messages.warning(request, "Staff accounts need two-factor authentication. Set it up to continue.")
                 return redirect("mfa_activate_totp")
         return self.get_response(request)
+
+
+class UserTimezoneMiddleware:
+    """Show every time in the signed-in person's own zone (stored in UTC)."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return self.get_response(request)
+        from accounts.queries import user_timezone
+
+        # The active zone is per thread: put it back after the response, or
+        # it would follow this worker thread into whatever it runs next.
+        timezone.activate(user_timezone(user=user))
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

@@ -147,9 +147,16 @@ def login_failure_record(*, user: User | None, login: str, request: HttpRequest 
     with transaction.atomic():
         # Row lock: two wrong passwords arriving together must both be counted.
         locked = User.all_objects.select_for_update().get(pk=user.pk)
-        if locked.last_failed_login_at is None or now - locked.last_failed_login_at > window:
-            locked.failed_login_attempts = 0
-        locked.failed_login_attempts += 1
+        # "Within 15 minutes" counts the failures of the last LOGIN_LOCK_WINDOW,
+        # not a run of failures each close to the one before (which locked
+        # someone mistyping every ten minutes for an hour). The row keeps only
+        # the last failure, so the times live in the cache, read and written
+        # under the row lock; a zero count (success, unlock, reset) starts afresh.
+        times_key = f"login-failures:{locked.pk}"
+        times = [t for t in (cache.get(times_key) or []) if now - t <= window] if locked.failed_login_attempts else []
+        times.append(now)
+        cache.set(times_key, times, timeout=int(window.total_seconds()))
+        locked.failed_login_attempts = len(times)
         locked.last_failed_login_at = now
         fields = ["failed_login_attempts", "last_failed_login_at", "updated_at"]
         just_locked = locked.failed_login_attempts >= settings.LOGIN_LOCK_THRESHOLD
@@ -240,17 +247,39 @@ def email_token_usable(key: str) -> EmailVerificationToken | None:
     return token if token is not None and token.is_usable else None
 
 
-def email_verified(*, user: User, email: str, key: str | None = None) -> None:
-    """An address was proven: close its token(s) and mark the account verified."""
+def email_verified(*, user: User, email_address, key: str | None = None) -> None:
+    """An address was proven: close its token and mark the account verified.
+
+    A proven address replaces an unproven primary (someone correcting a typo
+    made at sign-up): it becomes the sign-in address and the typo is dropped.
+    """
+    from allauth.account.models import EmailAddress
+
     now = timezone.now()
     with transaction.atomic():
-        open_tokens = EmailVerificationToken.objects.filter(user=user, email__iexact=email, verified_at__isnull=True)
         if key is not None:
-            open_tokens.filter(token_hash=token_hash(key)).update(verified_at=now)
-        User.all_objects.filter(pk=user.pk, email__iexact=email).update(
+            EmailVerificationToken.objects.filter(
+                user=user, token_hash=token_hash(key), verified_at__isnull=True
+            ).update(verified_at=now)
+        primary = EmailAddress.objects.get_primary(user)
+        if primary is None or (primary.pk != email_address.pk and not primary.verified):
+            email_address.set_as_primary()  # also writes users.email
+            if primary is not None:
+                primary.delete()
+        User.all_objects.filter(pk=user.pk, email__iexact=email_address.email).update(
             email_verified=True, email_verified_at=now, updated_at=now
         )
-    user.email_verified, user.email_verified_at = True, now
+    user.refresh_from_db(fields=["email", "email_verified", "email_verified_at"])
+
+
+def email_primary_changed(*, user: User, email_address) -> None:
+    """The sign-in address changed: the account is verified only if that address is."""
+    now = timezone.now()
+    User.all_objects.filter(pk=user.pk).update(
+        email_verified=email_address.verified,
+        email_verified_at=now if email_address.verified else None,
+        updated_at=now,
+    )
 
 
 # --- password reset tokens --------------------------------------------------------------
@@ -432,7 +461,11 @@ def notification_delivery(*, user: User, kind: str) -> Delivery:
     pref = NotificationPreference.objects.filter(user=user, kind=kind).first()
     email = spec.mandatory or (pref.email if pref else spec.email)
     sms = spec.sms_allowed and (pref.sms if pref else spec.sms)
-    return Delivery(email=email and bool(user.email), sms=sms and bool(user.phone) and user.phone_verified)
+    # Only to proven addresses: a mistyped email or number belongs to a stranger.
+    return Delivery(
+        email=email and bool(user.email) and user.email_verified,
+        sms=sms and bool(user.phone) and user.phone_verified,
+    )
 
 
 def notification_preferences_update(*, user: User, choices: dict[str, Delivery]) -> None:

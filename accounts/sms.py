@@ -33,6 +33,17 @@ class ConsoleSMSBackend:
         print(f"[SMS to {to}] {message}")
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A gateway that redirects is misconfigured: following would resend the
+    bearer token to another address as a GET without the message."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        raise SMSError(f"SMS gateway redirected ({code}) instead of accepting the message.")
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
 class HttpSMSBackend:
     def __init__(self, *, url: str, token: str, sender: str, timeout: float) -> None:
         if not url.startswith(("https://", "http://")):
@@ -48,7 +59,7 @@ class HttpSMSBackend:
             headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.token}"},
         )
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+            with _opener.open(request, timeout=self.timeout) as response:
                 status = response.status
         except urllib.error.HTTPError as exc:
             raise SMSError(f"SMS gateway answered {exc.code}.") from exc

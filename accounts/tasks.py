@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -12,6 +14,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from accounts.models import Notification
+from accounts.notifications import kind as notification_kind
 from accounts.services import notification_delivery
 from accounts.sms import SMSError, send_sms
 
@@ -22,42 +25,99 @@ def _site_url() -> str:
     return getattr(settings, "SITE_URL", "").rstrip("/")
 
 
-@task()
-def deliver_notification(notification_id: str) -> None:
-    """Email and/or text one notification, each at most once.
+@dataclass(frozen=True)
+class _Claim:
+    notification: Notification
+    at: datetime
+    email: bool
+    sms: bool
 
-    `emailed_at` / `sms_sent_at` are set in the same transaction that claims
-    the row, so a task that runs twice sends nothing the second time.
+
+def _claim(notification_id: str) -> _Claim | None:
+    """Mark the channels still owed as sent, and commit, before sending anything.
+
+    Claiming first is what makes delivery at most once: a second run (a retry,
+    a duplicate enqueue, a worker that died after sending) finds the stamps
+    set and sends nothing. The row lock makes two concurrent runs take turns;
+    it is released before any network call, so a slow SMTP server or SMS
+    gateway never holds a lock or a transaction open.
     """
     with transaction.atomic():
         notification = (
             Notification.objects.select_for_update().select_related("user").filter(pk=notification_id).first()
         )
         if notification is None:
-            return
-        user = notification.user
-        delivery = notification_delivery(user=user, kind=notification.kind)
+            return None
+        delivery = notification_delivery(user=notification.user, kind=notification.kind)
         now = timezone.now()
+        email = delivery.email and notification.emailed_at is None
+        sms = delivery.sms and notification.sms_sent_at is None
         fields = []
-        if delivery.email and notification.emailed_at is None:
-            context = {"notification": notification, "user": user, "site_url": _site_url()}
-            message = EmailMultiAlternatives(
-                subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{notification.title}",
-                body=render_to_string("emails/notification.txt", context),
-                to=[user.email],
-            )
-            message.attach_alternative(render_to_string("emails/notification.html", context), "text/html")
-            message.send()
+        if email:
             notification.emailed_at = now
             fields.append("emailed_at")
-        if delivery.sms and notification.sms_sent_at is None:
-            try:
-                send_sms(to=user.phone, message=f"Dhanwantari: {notification.title}")
-            except SMSError:
-                # The in-app notification and email stand; a failed text is logged, not retried forever.
-                logger.warning("SMS for notification %s failed", notification.pk, exc_info=True)
-            else:
-                notification.sms_sent_at = now
-                fields.append("sms_sent_at")
+        if sms:
+            notification.sms_sent_at = now
+            fields.append("sms_sent_at")
         if fields:
             notification.save(update_fields=[*fields, "updated_at"])
+    return _Claim(notification=notification, at=now, email=email, sms=sms)
+
+
+def _release(claim: _Claim, field: str) -> None:
+    """Give a claimed channel back after the send failed, so the stamp tells the truth.
+
+    Only our own claim is cleared (matched on its time), never a later one.
+    """
+    Notification.objects.filter(pk=claim.notification.pk, **{field: claim.at}).update(
+        **{field: None}, updated_at=timezone.now()
+    )
+    setattr(claim.notification, field, None)
+
+
+def _send_email(notification: Notification) -> None:
+    user = notification.user
+    context = {
+        "notification": notification,
+        "user": user,
+        "site_url": _site_url(),
+        "mandatory": notification_kind(notification.kind).mandatory,
+    }
+    # A header cannot hold a line break; titles are one line, but never trust that in a header.
+    title = " ".join(notification.title.split())
+    message = EmailMultiAlternatives(
+        subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{title}",
+        body=render_to_string("emails/notification.txt", context),
+        to=[user.email],
+    )
+    message.attach_alternative(render_to_string("emails/notification.html", context), "text/html")
+    message.send()
+
+
+@task()
+def deliver_notification(notification_id: str) -> None:
+    """Email and/or text one notification, each at most once.
+
+    `emailed_at` / `sms_sent_at` are claimed (committed) before sending; a send
+    that fails gives its claim back, so the stamps mean "sent".
+    """
+    claim = _claim(notification_id)
+    if claim is None:
+        return
+    email_error: Exception | None = None
+    if claim.email:
+        try:
+            _send_email(claim.notification)
+        except Exception as exc:  # SMTP and template errors alike: the text message still goes.
+            _release(claim, "emailed_at")
+            email_error = exc
+    if claim.sms:
+        try:
+            send_sms(to=claim.notification.user.phone, message=f"Dhanwantari: {claim.notification.title}")
+        except SMSError:
+            # The in-app notification and email stand; a failed text is logged, not retried forever.
+            _release(claim, "sms_sent_at")
+            logger.warning("SMS for notification %s failed", claim.notification.pk, exc_info=True)
+    if email_error is not None:
+        # Raised so the task backend records the failure; the claim was given back above.
+        raise email_error

@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import queries, services
@@ -97,7 +98,20 @@ def delete_account(request: HttpRequest) -> HttpResponse:
 @require_GET
 def notification_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(queries.notifications_for(user=request.user), 20).get_page(request.GET.get("page"))
-    return render(request, "accounts/notifications.html", {"page": page})
+    return render(
+        request,
+        "accounts/notifications.html",
+        {"page": page},
+    )
+
+
+def _back_to_list(request: HttpRequest) -> HttpResponse:
+    """Back to the page of the list the button was on; anything but a page number is ignored."""
+    url = reverse("accounts:notifications")
+    page = request.POST.get("page", "")
+    if page.isascii() and page.isdecimal() and len(page) <= 6:
+        url = f"{url}?page={page}"
+    return redirect(url)
 
 
 @login_required
@@ -107,7 +121,7 @@ def notification_read(request: HttpRequest, notification_id: str) -> HttpRespons
         services.notification_mark_read(user=request.user, notification_id=notification_id)
     except Notification.DoesNotExist:
         raise Http404("No such notification.") from None
-    return redirect("accounts:notifications")
+    return _back_to_list(request)
 
 
 @login_required

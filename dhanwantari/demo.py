@@ -43,6 +43,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import models, transaction
@@ -170,7 +171,7 @@ def _password_hash(password: str) -> str:
 
 
 def _user(pk: str, *, email: str, role: str, password_hash: str, joined: datetime, staff: bool = False) -> User:
-    return _upsert(
+    user = _upsert(
         User,
         pk,
         email=email,
@@ -188,6 +189,10 @@ def _user(pk: str, *, email: str, role: str, password_hash: str, joined: datetim
         timezone="Asia/Kolkata",
         created_at=joined,
     )
+    # allauth keeps its own record of addresses; without it a demo user would
+    # look unverified on the account's email page.
+    EmailAddress.objects.update_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
+    return user
 
 
 # --- people -------------------------------------------------------------------

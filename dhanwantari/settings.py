@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.IdleSessionTimeoutMiddleware",
+    "accounts.middleware.UserTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -154,8 +155,8 @@ else:
 AUTH_USER_MODEL = "accounts.User"
 
 AUTHENTICATION_BACKENDS = [
-    # Email or phone with password, rate limits, MFA: django-allauth.
-    "allauth.account.auth_backends.AuthenticationBackend",
+    # allauth's (email or phone with password), refusing soft-deleted accounts.
+    "accounts.backends.AuthenticationBackend",
 ]
 
 PASSWORD_HASHERS = [
@@ -181,7 +182,10 @@ ACCOUNT_LOGIN_METHODS = {"email", "phone"}
 # Email or phone: neither is required alone, the signup form requires one of them.
 ACCOUNT_SIGNUP_FIELDS = ["email", "phone", "password1*", "password2*"]
 ACCOUNT_UNIQUE_EMAIL = True
-ACCOUNT_CHANGE_EMAIL = True
+# Several addresses (add, verify, make primary, remove) rather than allauth's
+# "change" mode, which empties users.email while the new address is unverified.
+ACCOUNT_CHANGE_EMAIL = False
+ACCOUNT_MAX_EMAIL_ADDRESSES = 2
 ACCOUNT_PREVENT_ENUMERATION = True
 # Signing in does not wait for the email link; booking does (consultations checks it).
 ACCOUNT_EMAIL_VERIFICATION = "optional"
@@ -198,8 +202,8 @@ ACCOUNT_REAUTHENTICATION_TIMEOUT = 5 * 60
 ACCOUNT_PHONE_VERIFICATION_ENABLED = True
 ACCOUNT_PHONE_VERIFICATION_MAX_ATTEMPTS = 3
 ACCOUNT_PHONE_VERIFICATION_TIMEOUT = 10 * 60
-ACCOUNT_PHONE_VERIFICATION_SUPPORTS_RESEND = True
-ACCOUNT_PHONE_VERIFICATION_MAX_RESEND_COUNT = 3
+# An integer here is the number of resends allowed (True would mean 2).
+ACCOUNT_PHONE_VERIFICATION_SUPPORTS_RESEND = 3
 ACCOUNT_RATE_LIMITS = {
     # Per-account lockout is ours (users.failed_login_attempts / locked_until);
     # allauth keeps only the per-IP brake on guessing.

@@ -1,3 +1,4 @@
+from allauth.account import views as allauth_views
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path, re_path
@@ -17,6 +18,12 @@ urlpatterns = [
     # Ours first: they replace allauth's views of the same name.
     path("accounts/signup/doctor/", account_views.doctor_signup, name="account_signup_doctor"),
     re_path(r"^accounts/confirm-email/(?P<key>[-:\w]+)/$", account_views.confirm_email, name="account_confirm_email"),
+    # allauth's own pattern takes only [0-9A-Za-z] as the user id; ours have "_".
+    re_path(
+        r"^accounts/password/reset/key/(?P<uidb36>[0-9A-Za-z_]+)-(?P<key>.+)/$",
+        allauth_views.password_reset_from_key,
+        name="account_reset_password_from_key",
+    ),
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
     path("admin/", admin.site.urls),

@@ -34,6 +34,14 @@ class UserFactory(factory.django.DjangoModelFactory):
         if create:
             self.save(update_fields=["password"])
 
+    @factory.post_generation
+    def email_address(self, create, extracted, **kwargs):
+        # allauth's own record of the address, as sign-up would have made it.
+        if create and self.email:
+            from allauth.account.models import EmailAddress
+
+            EmailAddress.objects.create(user=self, email=self.email, verified=self.email_verified, primary=True)
+
 
 class PatientUserFactory(UserFactory):
     role = Role.PATIENT

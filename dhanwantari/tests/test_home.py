@@ -87,13 +87,14 @@ def test_home_renders_the_emergency_number_from_settings(client, settings):
     assertContains(response, "tells you to call 108.")
 
 
-def test_home_links_the_stylesheet_favicon_and_sign_in(client):
+def test_home_links_the_stylesheet_favicon_sign_in_and_sign_up(client):
     response = client.get(reverse("home"))
 
     assertTemplateUsed(response, "base.html")
     assertContains(response, 'href="/static/css/app.css"', html=False)
     assertContains(response, 'href="/static/img/favicon.svg"', html=False)
-    assertContains(response, f'href="{reverse("admin:login")}"', html=False)
+    assertContains(response, f'href="{reverse("account_login")}"', html=False)
+    assertContains(response, f'href="{reverse("account_signup")}"', html=False)
     # A later Content-Security-Policy forbids inline scripts and style attributes.
     assertNotContains(response, "<script", html=False)
     assertNotContains(response, "style=", html=False)
