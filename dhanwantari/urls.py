@@ -26,5 +26,7 @@ urlpatterns = [
     ),
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
+    path("", include("patients.urls")),
+    path("", include("doctors.urls")),
     path("admin/", admin.site.urls),
 ]

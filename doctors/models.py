@@ -94,6 +94,11 @@ class DoctorProfile(SoftDeleteModel, TimeStampedModel):
     verified_by = ref("accounts.User", "verified_by", null=True, blank=True, related_name="+")
     rejection_reason = models.TextField(blank=True)
 
+    # The first free slot from now, kept by doctors.services whenever the
+    # schedule or a booking changes, so the directory can sort by "earliest
+    # available" with an index instead of computing every doctor's slots.
+    next_available_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
     # Kept equal to the spec's "Calculate doctor rating" query by the review
     # services, in the same transaction as every review change.
     rating_avg = models.DecimalField(max_digits=3, decimal_places=2, default=Decimal("0"))
@@ -162,6 +167,39 @@ class DoctorReview(SoftDeleteModel, TimeStampedModel):
         return f"{self.rating}★ for {self.doctor_id}"
 
 
+class DocumentKind(models.TextChoices):
+    REGISTRATION = "registration", "Registration certificate"
+    DEGREE = "degree", "Degree certificate"
+    IDENTITY = "identity", "Proof of identity"
+    OTHER = "other", "Other"
+
+
+def document_path(instance: DoctorDocument, filename: str) -> str:
+    # A random name under the doctor's folder; the name they gave is kept in a column.
+    return f"doctors/documents/{instance.doctor_id}/{instance.id}"
+
+
+class DoctorDocument(SoftDeleteModel, TimeStampedModel):
+    """A document a doctor uploads for verification. Private: staff and the doctor only."""
+
+    id = id_field("ddoc")
+    doctor = doctor_ref("doctor_id", related_name="verification_documents")
+    kind = models.CharField(max_length=20, choices=DocumentKind.choices, default=DocumentKind.REGISTRATION)
+    file = models.FileField(upload_to=document_path, max_length=255)
+    original_filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100, help_text="Sniffed from the bytes, not the name.")
+    size_bytes = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        db_table = "doctor_documents"
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["doctor", "created_at"], name="ddoc_doctor_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.original_filename}"
+
+
 class ActiveDoctor(models.Model):
     """Read-only model over the `active_doctors` view: verified, active, not deleted."""
 
@@ -189,6 +227,8 @@ class ActiveDoctor(models.Model):
     rating_avg = models.DecimalField(max_digits=3, decimal_places=2)
     rating_count = models.PositiveIntegerField()
     verified_at = models.DateTimeField(null=True)
+    postal_code = models.CharField(max_length=12)
+    next_available_at = models.DateTimeField(null=True)
 
     class Meta:
         managed = False

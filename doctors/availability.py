@@ -1,0 +1,111 @@
+"""A doctor's working hours (the availability JSON) turned into bookable slots.
+
+The JSON is in the doctor's own time zone (see doctors/schemas.py); slots come
+out as aware UTC datetimes. A day's ranges are the override for that date if
+there is one (an empty list is a day off), otherwise the week's ranges for that
+weekday. Slots start at the range's start, last `slot_minutes`, are followed
+by `buffer_minutes`, and must end inside the range. Slots already taken by a
+live consultation, and slots that start too soon, are left out.
+
+One database query however many days or slots are asked for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.conf import settings
+from django.utils import timezone
+
+from doctors.schemas import WEEKDAYS
+
+# Statuses that hold a slot: a request waits for the doctor, so its time is taken too.
+HOLDING_STATUSES = ("requested", "scheduled", "in_progress")
+
+
+@dataclass(frozen=True, order=True)
+class Slot:
+    start: datetime  # aware, UTC
+    end: datetime
+
+    def overlaps(self, start: datetime, end: datetime) -> bool:
+        return self.start < end and start < self.end
+
+
+def doctor_zone(availability: dict, fallback: str | None = None) -> ZoneInfo:
+    name = availability.get("timezone") or fallback or settings.TIME_ZONE
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(settings.TIME_ZONE)
+
+
+def _ranges_for(availability: dict, day: date) -> list[dict[str, str]]:
+    for override in availability.get("overrides", []):
+        if override["date"] == day.isoformat():
+            return override["ranges"]
+    return availability.get("weekly", {}).get(WEEKDAYS[day.weekday()], [])
+
+
+def _local(day: date, hhmm: str, zone: ZoneInfo) -> datetime | None:
+    """The instant a wall-clock time happens on `day`, or None if it never does
+    (skipped by a daylight-saving jump)."""
+    wall = datetime.combine(day, time.fromisoformat(hhmm), tzinfo=zone)
+    round_trip = wall.astimezone(UTC).astimezone(zone)
+    if round_trip.replace(tzinfo=None) != wall.replace(tzinfo=None):
+        return None
+    return wall
+
+
+def working_slots(availability: dict, start: date, end: date, *, zone: ZoneInfo) -> list[Slot]:
+    """Every slot the schedule offers from `start` to `end` (inclusive, local dates)."""
+    length = timedelta(minutes=availability.get("slot_minutes", 20))
+    step = length + timedelta(minutes=availability.get("buffer_minutes", 0))
+    slots: list[Slot] = []
+    day = start
+    while day <= end:
+        for span in _ranges_for(availability, day):
+            begin, finish = _local(day, span["start"], zone), _local(day, span["end"], zone)
+            if begin is None or finish is None:
+                continue
+            cursor = begin.astimezone(UTC)
+            stop = finish.astimezone(UTC)
+            while cursor + length <= stop:
+                slots.append(Slot(cursor, cursor + length))
+                cursor += step
+        day += timedelta(days=1)
+    return slots
+
+
+def free_slots(
+    slots: Iterable[Slot], taken: Iterable[tuple[datetime, datetime]], *, not_before: datetime
+) -> list[Slot]:
+    taken = sorted(taken)
+    return [s for s in slots if s.start >= not_before and not any(s.overlaps(a, b) for a, b in taken)]
+
+
+def bookable_slots(profile, start: date, end: date, *, now: datetime | None = None) -> list[Slot]:
+    """The doctor's free slots between two local dates (inclusive), soonest first."""
+    from consultations.models import Consultation
+
+    now = now or timezone.now()
+    zone = doctor_zone(profile.availability, profile.timezone)
+    offered = working_slots(profile.availability, start, end, zone=zone)
+    if not offered:
+        return []
+    window_start, window_end = offered[0].start, offered[-1].end
+    longest = timedelta(minutes=240)
+    taken = [
+        (when, when + timedelta(minutes=minutes))
+        for when, minutes in Consultation.objects.filter(
+            doctor_id=profile.user_id,
+            status__in=HOLDING_STATUSES,
+            scheduled_at__gte=window_start - longest,
+            scheduled_at__lt=window_end,
+        ).values_list("scheduled_at", "duration_minutes")
+    ]
+    notice = timedelta(minutes=getattr(settings, "BOOKING_MIN_NOTICE_MINUTES", 60))
+    return free_slots(offered, taken, not_before=now + notice)
