@@ -50,6 +50,13 @@ def staff_client(client):
 # --- browser -------------------------------------------------------------
 
 
+def pytest_collection_modifyitems(items):
+    # Playwright's sync API leaves an event loop running in the main thread
+    # for the rest of the session, and async_to_sync (websocket tests) refuses
+    # to run in such a thread: browser tests go last.
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
 @pytest.fixture(scope="session")
 def _playwright():
     from playwright.sync_api import sync_playwright

@@ -58,6 +58,17 @@ class PhoneField(forms.CharField):
         return normalise_phone(value) if value else value
 
 
+class _FrozenKey:
+    """An email confirmation whose key is read once and then fixed."""
+
+    def __init__(self, confirmation) -> None:
+        self._confirmation = confirmation
+        self.key = confirmation.key
+
+    def __getattr__(self, name: str):
+        return getattr(self._confirmation, name)
+
+
 class AccountAdapter(DefaultAccountAdapter):
     # --- sign-up -------------------------------------------------------------
 
@@ -102,12 +113,15 @@ class AccountAdapter(DefaultAccountAdapter):
     # --- email ----------------------------------------------------------------
 
     def send_confirmation_mail(self, request: HttpRequest, emailconfirmation, signup: bool) -> None:
+        # allauth's HMAC key is signed with the current second, so each read of
+        # `.key` differs: record and email one and the same reading.
+        frozen = _FrozenKey(emailconfirmation)
         services.email_token_record(
-            user=emailconfirmation.email_address.user,
-            email=emailconfirmation.email_address.email,
-            key=emailconfirmation.key,
+            user=frozen.email_address.user,
+            email=frozen.email_address.email,
+            key=frozen.key,
         )
-        super().send_confirmation_mail(request, emailconfirmation, signup)
+        super().send_confirmation_mail(request, frozen, signup)
 
     def confirm_email(self, request: HttpRequest, email_address) -> bool:
         confirmed = super().confirm_email(request, email_address)

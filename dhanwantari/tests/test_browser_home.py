@@ -105,7 +105,7 @@ def test_home_on_a_desktop(page: Page, doctors):
     expect(cards.first).to_contain_text("Dr. Meera Kulkarni")
     expect(cards.first).to_contain_text("Verified")
     expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Find a doctor")).to_be_visible()
-    expect(page.get_by_role("link", name="Sign in")).to_have_attribute("href", "/admin/login/")
+    expect(page.get_by_role("link", name="Sign in")).to_have_attribute("href", "/accounts/login/")
     expect(page.locator(".site-footer")).to_contain_text("In a medical emergency call 112")
 
     # The stylesheet loaded and its tokens apply.

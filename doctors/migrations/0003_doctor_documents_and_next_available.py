@@ -9,37 +9,66 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('doctors', '0002_active_doctors_view'),
+        ("doctors", "0002_active_doctors_view"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='doctorprofile',
-            name='next_available_at',
+            model_name="doctorprofile",
+            name="next_available_at",
             field=models.DateTimeField(blank=True, db_index=True, null=True),
         ),
         migrations.CreateModel(
-            name='DoctorDocument',
+            name="DoctorDocument",
             fields=[
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('deleted_at', models.DateTimeField(blank=True, db_index=True, editable=False, null=True)),
-                ('id', models.CharField(default=dhanwantari.ids.IdFactory('ddoc'), editable=False, max_length=40, primary_key=True, serialize=False)),
-                ('kind', models.CharField(choices=[('registration', 'Registration certificate'), ('degree', 'Degree certificate'), ('identity', 'Proof of identity'), ('other', 'Other')], default='registration', max_length=20)),
-                ('file', models.FileField(max_length=255, upload_to=doctors.models.document_path)),
-                ('original_filename', models.CharField(max_length=255)),
-                ('content_type', models.CharField(help_text='Sniffed from the bytes, not the name.', max_length=100)),
-                ('size_bytes', models.PositiveBigIntegerField()),
-                ('sha256', models.CharField(max_length=64)),
-                ('doctor', models.ForeignKey(db_column='doctor_id', limit_choices_to={'role': 'doctor'}, on_delete=django.db.models.deletion.PROTECT, related_name='verification_documents', to=settings.AUTH_USER_MODEL)),
+                ("created_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("deleted_at", models.DateTimeField(blank=True, db_index=True, editable=False, null=True)),
+                (
+                    "id",
+                    models.CharField(
+                        default=dhanwantari.ids.IdFactory("ddoc"),
+                        editable=False,
+                        max_length=40,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("registration", "Registration certificate"),
+                            ("degree", "Degree certificate"),
+                            ("identity", "Proof of identity"),
+                            ("other", "Other"),
+                        ],
+                        default="registration",
+                        max_length=20,
+                    ),
+                ),
+                ("file", models.FileField(max_length=255, upload_to=doctors.models.document_path)),
+                ("original_filename", models.CharField(max_length=255)),
+                ("content_type", models.CharField(help_text="Sniffed from the bytes, not the name.", max_length=100)),
+                ("size_bytes", models.PositiveBigIntegerField()),
+                ("sha256", models.CharField(max_length=64)),
+                (
+                    "doctor",
+                    models.ForeignKey(
+                        db_column="doctor_id",
+                        limit_choices_to={"role": "doctor"},
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="verification_documents",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'db_table': 'doctor_documents',
-                'ordering': ['-created_at'],
-                'indexes': [models.Index(fields=['doctor', 'created_at'], name='ddoc_doctor_created_idx')],
+                "db_table": "doctor_documents",
+                "ordering": ["-created_at"],
+                "indexes": [models.Index(fields=["doctor", "created_at"], name="ddoc_doctor_created_idx")],
             },
         ),
     ]
