@@ -198,6 +198,9 @@ ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_PASSWORD_RESET_TOKEN_GENERATOR = "accounts.tokens.RecordedPasswordResetTokenGenerator"  # noqa: S105
 PASSWORD_RESET_TIMEOUT = 60 * 60  # reset links live one hour
 ACCOUNT_EMAIL_NOTIFICATIONS = True  # "your password was changed" and the like
+# Changing email, phone or password, or closing the account, needs the password
+# again unless the person signed in within the last five minutes.
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 5 * 60
 ACCOUNT_PHONE_VERIFICATION_ENABLED = True
 ACCOUNT_PHONE_VERIFICATION_MAX_ATTEMPTS = 3

@@ -266,9 +266,20 @@ def test_the_code_page_cannot_be_used_without_a_sign_up_or_sign_in_in_progress(c
 # --- changing the number ----------------------------------------------------------------------
 
 
+def test_changing_the_number_asks_for_the_password_first(client, sms):
+    PatientUserFactory(email="asha@example.test", phone="+919812345678", phone_verified=True)
+    client.post(reverse("account_login"), {"login": "asha@example.test", "password": TEST_PASSWORD})
+
+    response = client.post(reverse("account_change_phone"), {"phone": "98123 45600"})
+
+    assert response["Location"].startswith(reverse("account_reauthenticate"))
+    assert sms == []
+
+
 def test_a_signed_in_patient_changes_their_number_with_a_texted_code(client, sms):
     user = PatientUserFactory(email="asha@example.test", phone="+919812345678", phone_verified=True)
     client.post(reverse("account_login"), {"login": "asha@example.test", "password": TEST_PASSWORD})
+    client.post(reverse("account_reauthenticate"), {"password": TEST_PASSWORD})
 
     response = client.post(reverse("account_change_phone"), {"phone": "98123 45600"})
 
@@ -287,6 +298,7 @@ def test_a_signed_in_patient_changes_their_number_with_a_texted_code(client, sms
 def test_a_wrong_code_does_not_change_the_number(client, sms):
     user = PatientUserFactory(email="asha@example.test", phone="+919812345678", phone_verified=True)
     client.post(reverse("account_login"), {"login": "asha@example.test", "password": TEST_PASSWORD})
+    client.post(reverse("account_reauthenticate"), {"password": TEST_PASSWORD})
     client.post(reverse("account_change_phone"), {"phone": "98123 45600"})
 
     for _ in range(3):

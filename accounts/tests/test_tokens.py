@@ -178,6 +178,7 @@ def test_a_verified_patient_switches_to_a_new_email_only_after_its_link_is_click
     client.post(link_in(mail.outbox[0]))
     clock.shift(timedelta(minutes=4))
 
+    client.post(reverse("account_reauthenticate"), {"password": NEW_PASSWORD})
     client.post(reverse("account_email"), {"email": "asha.new@example.test", "action_add": ""})
 
     user.refresh_from_db()
@@ -204,6 +205,7 @@ def test_a_verified_patient_switches_to_a_new_email_only_after_its_link_is_click
 
 def test_a_patient_who_has_not_verified_yet_can_correct_their_email(client):
     user = sign_up(client, "asha@exmaple.test")  # a typo at sign-up
+    client.post(reverse("account_reauthenticate"), {"password": NEW_PASSWORD})
 
     response = client.post(reverse("account_email"), {"email": "asha@example.test", "action_add": ""})
 
