@@ -23,9 +23,7 @@ def _create(schema_editor, name: str, select: dict[str, str]) -> None:
     schema_editor.execute(f"CREATE{security} VIEW {quoted} AS {query}")
 
 
-def sql_view(
-    name: str, select: dict[str, str], *, previous: dict[str, str] | None = None
-) -> migrations.RunPython:
+def sql_view(name: str, select: dict[str, str], *, previous: dict[str, str] | None = None) -> migrations.RunPython:
     """A migration operation that (re)creates view `name` from `select[vendor]`.
 
     `select` maps a vendor ("mysql", "sqlite") to its SELECT; the key "default"

@@ -24,7 +24,6 @@ NEW_PASSWORD = "a-brand-new-passphrase-77"
 START = datetime(2026, 3, 2, 4, 30, tzinfo=UTC)
 
 
-
 @pytest.fixture
 def clock():
     with time_machine.travel(START, tick=False) as traveller:
