@@ -1,7 +1,10 @@
-from django.urls import path  # noqa: F401 - routes are added as the pages arrive
+from django.urls import path
 
-from patients import views  # noqa: F401
+from patients import views
 
 app_name = "patients"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("account/profile/", views.profile, name="profile"),
+    path("account/profile/edit/", views.profile_edit, name="profile_edit"),
+]
