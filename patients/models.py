@@ -40,7 +40,9 @@ def age_on(date_of_birth: date | None, today: date) -> int | None:
     if date_of_birth is None:
         return None
     before_birthday = (today.month, today.day) < (date_of_birth.month, date_of_birth.day)
-    return today.year - date_of_birth.year - before_birthday
+    # Never negative: a baby born "today" in India before 05:30 is born
+    # tomorrow by the UTC date that age is reckoned on.
+    return max(0, today.year - date_of_birth.year - before_birthday)
 
 
 class PatientProfile(SoftDeleteModel, TimeStampedModel):

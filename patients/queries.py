@@ -51,9 +51,7 @@ def patient_profile_page(*, user: User) -> ProfilePage:
         return ProfilePage(profile=None)
     return ProfilePage(
         profile=profile,
-        # The model reckons age on the UTC date; a baby born today in India
-        # before 05:30 would be -1 years old until then.
-        age=None if profile.age is None else max(profile.age, 0),
+        age=profile.age,
         language=language_label(profile.preferred_language),
         country=country_label(profile.country),
         emergency_phone=readable_phone(profile.emergency_contact_phone),
