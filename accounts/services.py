@@ -345,7 +345,7 @@ def account_profile_create(*, user: User, full_name: str):
             title="Welcome, doctor. Complete your profile to be verified",
             body="Add your registration number, qualifications and fees. Our staff verify every doctor "
             "before patients can find or book them.",
-            deeplink="/account/",
+            deeplink="/doctor/profile/",
         )
     else:
         notification_send(

@@ -53,6 +53,7 @@ from django.utils import timezone
 from accounts.models import AdminLog, AuditAction, Notification, Role, User
 from consultations.models import Consultation, Message, MessageType
 from doctors.models import DoctorProfile, DoctorReview, VerificationStatus
+from doctors.services import next_available_refresh_all
 from patients.models import PatientProfile
 from prescriptions.models import Prescription, PrescriptionItem
 
@@ -1945,6 +1946,8 @@ def seed(*, password: str = DEFAULT_PASSWORD, force: bool = False) -> list[DemoL
         _update_ratings()
         _seed_notifications(clock, consultations)
         _seed_audit(users[ADMIN_ID])
+        # The directory sorts by each doctor's next free slot, a stored column.
+        next_available_refresh_all()
     return demo_logins()
 
 
