@@ -6,6 +6,7 @@ reviews.
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -13,8 +14,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
+from PIL import Image
 
 from accounts.models import Role, User
 from accounts.tests.factories import DoctorUserFactory, PatientUserFactory
@@ -711,3 +714,17 @@ def test_directory_cards_link_to_the_public_page_and_show_the_distance(client, l
 
     assert reverse("doctors:public_profile", args=[listed.pk]) in page
     assert re.search(r"data-distance>1[12]\d km", page)
+
+
+def test_a_doctor_with_a_photo_shows_it_in_the_directory_on_the_home_page_and_on_their_page(client):
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), "teal").save(buffer, "JPEG")
+    with_photo = DoctorProfileFactory(full_name="Dr. Photo Present")
+    with_photo.photo.save("face.jpg", ContentFile(buffer.getvalue()), save=True)
+    DoctorProfileFactory(full_name="Dr. No Photo")
+    photo_path = reverse("doctors:doctor_photo", args=[with_photo.pk])
+
+    for url in (reverse("doctors:directory"), reverse("home"), reverse("doctors:public_profile", args=[with_photo.pk])):
+        html = client.get(url).content.decode()
+        assert f'src="{photo_path}?v=' in html, url
+    assert client.get(photo_path)["Content-Type"] == "image/jpeg"
