@@ -17,7 +17,14 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	@touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed .env
+
+# A checkout's own random SECRET_KEY, so manage.py (check, makemigrations, shell)
+# runs without setup. Never committed; the real environment always wins over it,
+# and it never turns DEBUG on.
+.env:
+	@printf '# Local settings for this checkout, made by make (git-ignored).\nSECRET_KEY=%s\n' \
+		"$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" > $@
 
 sysdeps:
 	@bash scripts/sysdeps.sh
