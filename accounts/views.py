@@ -64,11 +64,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         profile = getattr(user, "patient_profile", None)
     elif user.role == Role.DOCTOR:
         profile = getattr(user, "doctor_profile", None)
-    return render(
-        request,
-        "accounts/dashboard.html",
-        {"profile": profile, "recent_notifications": queries.notifications_for(user=user)[:5]},
-    )
+    context = {"profile": profile, "recent_notifications": queries.notifications_for(user=user)[:5]}
+    if user.role == Role.PATIENT:
+        from doctors.queries import consultations_to_review
+
+        context["to_review"] = consultations_to_review(patient=user)
+    return render(request, "accounts/dashboard.html", context)
 
 
 # --- account deletion -------------------------------------------------------------

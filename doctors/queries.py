@@ -347,3 +347,15 @@ def own_doctor_profile(*, user) -> DoctorProfile:
     if profile is None or profile.deleted_at is not None:
         raise Http404("No doctor profile.")
     return profile
+
+
+def consultations_to_review(*, patient, limit: int = 5) -> list:
+    """A patient's completed consultations with a doctor, newest first, each with
+    its review if there is one (1 query)."""
+    from consultations.models import Consultation, ConsultationType, Status
+
+    return list(
+        Consultation.objects.filter(patient=patient, status=Status.COMPLETED, consultation_type=ConsultationType.DOCTOR)
+        .select_related("doctor__doctor_profile", "review")
+        .order_by("-ended_at", "-created_at")[:limit]
+    )

@@ -22,7 +22,7 @@ from dhanwantari.tests.test_sample_queries import CALCULATE_DOCTOR_RATING
 from doctors import services
 from doctors.models import DoctorProfile, DoctorReview
 from doctors.services import ReviewError, review_create, review_delete, review_set_visibility, review_update
-from doctors.tests.factories import DoctorProfileFactory
+from doctors.tests.factories import DoctorProfileFactory, DoctorReviewFactory, verified_doctor
 from patients.tests.factories import patient_with_profile
 
 pytestmark = pytest.mark.django_db
@@ -517,3 +517,17 @@ def test_hiding_from_the_change_form_goes_through_the_service(staff_client):
         "is_visible": False,
         "hidden_reason": "Names another patient.",
     }
+
+
+def test_the_patient_dashboard_leads_to_writing_then_changing_a_review(client):
+    patient = patient_with_profile()
+    consultation = ConsultationFactory(patient=patient, doctor=verified_doctor(), status="completed")
+    client.force_login(patient)
+
+    html = client.get(reverse("accounts:dashboard")).content.decode()
+    assert reverse("doctors:review_write", args=[consultation.pk]) in html
+
+    DoctorReviewFactory(consultation=consultation, rating=4)
+    html = client.get(reverse("accounts:dashboard")).content.decode()
+    assert reverse("doctors:review_edit", args=[consultation.pk]) in html
+    assert "You rated this 4 of 5" in html
