@@ -1,21 +1,26 @@
-"""Doctors: forms. Sections below belong to: the doctor's own profile,
-documents, verification and reviews; the directory and public pages; availability."""
+"""Doctors: forms, in three parts: the doctor's own profile, documents,
+verification and reviews; the directory and public pages; availability."""
 
 from __future__ import annotations
 
-# === profile, documents, verification, reviews ===============================
-# Plain forms that validate and normalise; the services in the same section write.
 import re
+from dataclasses import dataclass, field
+from datetime import date, time
 from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 
 from dhanwantari.uploads import DOCUMENT_TYPES, IMAGE_TYPES, MAX_DOCUMENT_BYTES, MAX_PHOTO_BYTES, validate_upload
-from doctors import schemas
+from doctors import geo, queries, schemas
 from doctors.models import DoctorProfile, DocumentKind
+from doctors.schemas import AVAILABILITY, WEEKDAYS
 from patients.models import Gender
+
+# --- profile, documents, verification, reviews -----------------------------------
+# Plain forms that validate and normalise; the services in the same section write.
 
 LANGUAGES = [
     "English",
@@ -362,19 +367,11 @@ class ReviewForm(forms.Form):
     )
 
 
-# === end profile section =======================================================
-
-# === directory and public pages ================================================
+# --- directory and public pages --------------------------------------------------
 
 # Imports sit with the section that uses them (each section has its own author);
 # the leading underscore keeps them from clashing with another section's names.
-from decimal import Decimal as _Decimal  # noqa: E402
 
-from django import forms as _forms  # noqa: E402
-
-from doctors import geo as _geo  # noqa: E402
-from doctors import queries as _queries  # noqa: E402
-from doctors import schemas as _schemas  # noqa: E402
 
 # Languages offered as a filter: the languages most Indian patients consult in.
 DIRECTORY_LANGUAGES = [
@@ -402,63 +399,63 @@ FEE_RANGE_INVERTED = "The highest fee must be at least the lowest."
 DISTANCE_NEEDS_PLACE = "To sort by distance, type a city or PIN code, or use your location."
 
 
-class DirectorySearchForm(_forms.Form):
+class DirectorySearchForm(forms.Form):
     """The directory's search box and filters, read from the query string.
 
     A field that does not validate is left out of the search (and shown with
     its error), so one typo never empties the page.
     """
 
-    q = _forms.CharField(required=False, max_length=100, label="Name, clinic or city")
-    near = _forms.CharField(required=False, max_length=60, label="Near", help_text="A city or a 6-digit PIN code.")
-    radius = _forms.ChoiceField(required=False, choices=RADIUS_CHOICES, label="Within", initial=str(DEFAULT_RADIUS_KM))
-    lat = _forms.FloatField(required=False, min_value=-90, max_value=90, widget=_forms.HiddenInput)
-    lng = _forms.FloatField(required=False, min_value=-180, max_value=180, widget=_forms.HiddenInput)
-    specialization = _forms.ChoiceField(
+    q = forms.CharField(required=False, max_length=100, label="Name, clinic or city")
+    near = forms.CharField(required=False, max_length=60, label="Near", help_text="A city or a 6-digit PIN code.")
+    radius = forms.ChoiceField(required=False, choices=RADIUS_CHOICES, label="Within", initial=str(DEFAULT_RADIUS_KM))
+    lat = forms.FloatField(required=False, min_value=-90, max_value=90, widget=forms.HiddenInput)
+    lng = forms.FloatField(required=False, min_value=-180, max_value=180, widget=forms.HiddenInput)
+    specialization = forms.ChoiceField(
         required=False,
         label="Specialisation",
-        choices=[("", "Any specialisation"), *_schemas.SPECIALIZATIONS.items()],
+        choices=[("", "Any specialisation"), *schemas.SPECIALIZATIONS.items()],
     )
-    language = _forms.ChoiceField(
+    language = forms.ChoiceField(
         required=False, label="Language", choices=[("", "Any language")] + [(x, x) for x in DIRECTORY_LANGUAGES]
     )
-    mode = _forms.ChoiceField(
+    mode = forms.ChoiceField(
         required=False,
         label="Consults by",
-        choices=[("", "Any way")] + [(mode, MODE_LABELS.get(mode, mode)) for mode in _schemas.MODES],
+        choices=[("", "Any way")] + [(mode, MODE_LABELS.get(mode, mode)) for mode in schemas.MODES],
     )
-    available = _forms.ChoiceField(
+    available = forms.ChoiceField(
         required=False,
         label="Available",
         choices=[
             ("", "Any time"),
-            (_queries.Available.TODAY, "Today"),
-            (_queries.Available.WEEK, "In the next 7 days"),
+            (queries.Available.TODAY, "Today"),
+            (queries.Available.WEEK, "In the next 7 days"),
         ],
     )
-    fee_min = _forms.DecimalField(
+    fee_min = forms.DecimalField(
         required=False, label="Lowest fee (₹)", min_value=0, max_digits=8, decimal_places=0, localize=False
     )
-    fee_max = _forms.DecimalField(
+    fee_max = forms.DecimalField(
         required=False, label="Highest fee (₹)", min_value=0, max_digits=8, decimal_places=0, localize=False
     )
-    rating = _forms.TypedChoiceField(
+    rating = forms.TypedChoiceField(
         required=False,
         label="Rating",
         choices=[("", "Any rating"), ("4.5", "4.5 and above"), ("4", "4 and above"), ("3", "3 and above")],
-        coerce=_Decimal,
+        coerce=Decimal,
         empty_value=None,
     )
-    city = _forms.CharField(required=False, max_length=100, label="Clinic in city")
-    sort = _forms.ChoiceField(
+    city = forms.CharField(required=False, max_length=100, label="Clinic in city")
+    sort = forms.ChoiceField(
         required=False,
         label="Sort by",
         choices=[
             ("", "Best match"),
-            (_queries.Sort.DISTANCE, "Nearest first"),
-            (_queries.Sort.EARLIEST, "Earliest available"),
-            (_queries.Sort.RATING, "Highest rated"),
-            (_queries.Sort.FEE, "Lowest fee"),
+            (queries.Sort.DISTANCE, "Nearest first"),
+            (queries.Sort.EARLIEST, "Earliest available"),
+            (queries.Sort.RATING, "Highest rated"),
+            (queries.Sort.FEE, "Lowest fee"),
         ],
     )
 
@@ -470,7 +467,7 @@ class DirectorySearchForm(_forms.Form):
         self.fields["city"].widget.attrs.update({"autocomplete": "off", "list": "directory-places"})
         self.fields["q"].widget.attrs.update({"enterkeyhint": "search"})
         self.fields["q"].widget.input_type = "search"
-        self.origin: _queries.Origin | None = None
+        self.origin: queries.Origin | None = None
 
     def clean_radius(self) -> int | None:
         value = self.cleaned_data.get("radius")
@@ -484,24 +481,24 @@ class DirectorySearchForm(_forms.Form):
         lat, lng = cleaned.get("lat"), cleaned.get("lng")
         # Typed text wins over the browser's location: it is what the person just asked for.
         if near:
-            place = _geo.locate(near)
+            place = geo.locate(near)
             if place is None:
                 self.add_error("near", NEAR_NOT_FOUND.format(near=near))
             else:
-                self.origin = _queries.Origin(place.latitude, place.longitude, place.name)
+                self.origin = queries.Origin(place.latitude, place.longitude, place.name)
         elif lat is not None and lng is not None:
-            self.origin = _queries.Origin(lat, lng, "your location")
+            self.origin = queries.Origin(lat, lng, "your location")
         fee_min, fee_max = cleaned.get("fee_min"), cleaned.get("fee_max")
         if fee_min is not None and fee_max is not None and fee_max < fee_min:
             self.add_error("fee_max", FEE_RANGE_INVERTED)
-        if cleaned.get("sort") == _queries.Sort.DISTANCE and self.origin is None and "near" not in self.errors:
+        if cleaned.get("sort") == queries.Sort.DISTANCE and self.origin is None and "near" not in self.errors:
             self.add_error("sort", DISTANCE_NEEDS_PLACE)
         return cleaned
 
     FILTERS = ("specialization", "language", "mode", "available", "rating", "city", "fee_min", "fee_max")
 
     @property
-    def filter_fields(self) -> list[_forms.BoundField]:
+    def filter_fields(self) -> list[forms.BoundField]:
         """The fields behind "More filters", in the order they are shown."""
         return [self[name] for name in self.FILTERS]
 
@@ -516,13 +513,13 @@ class DirectorySearchForm(_forms.Form):
             return 0
         return sum(1 for name in self.FILTERS if self.data.get(name))
 
-    def params(self, *, page: int | str = 1) -> _queries.DirectoryParams:
+    def params(self, *, page: int | str = 1) -> queries.DirectoryParams:
         """The search to run: the valid fields, with defaults for the rest."""
         if not self.is_bound:
-            return _queries.DirectoryParams(page=page)
+            return queries.DirectoryParams(page=page)
         self.is_valid()
         data = self.cleaned_data
-        return _queries.DirectoryParams(
+        return queries.DirectoryParams(
             q=(data.get("q") or "").strip(),
             specialization=data.get("specialization") or "",
             language=data.get("language") or "",
@@ -534,26 +531,13 @@ class DirectorySearchForm(_forms.Form):
             available=data.get("available") or "",
             origin=self.origin,
             radius_km=data.get("radius") if self.origin else None,
-            sort=data.get("sort") or _queries.Sort.RELEVANCE,
+            sort=data.get("sort") or queries.Sort.RELEVANCE,
             page=page,
         )
 
 
-# === end directory section =====================================================
+# --- availability ----------------------------------------------------------------
 
-# === availability ================================================================
-
-from dataclasses import dataclass as _dataclass  # noqa: E402
-from dataclasses import field as _field  # noqa: E402
-from datetime import date as _date  # noqa: E402
-from datetime import time as _time  # noqa: E402
-from typing import Any as _Any  # noqa: E402
-
-from django import forms as _aforms  # noqa: E402
-from django.core.exceptions import ValidationError as _ValidationError  # noqa: E402
-
-from doctors.schemas import AVAILABILITY as _AVAILABILITY  # noqa: E402
-from doctors.schemas import WEEKDAYS as _WEEKDAYS  # noqa: E402
 
 # Zones most of our doctors work in; any other IANA name can be typed.
 COMMON_TIMEZONES = [
@@ -572,7 +556,7 @@ COMMON_TIMEZONES = [
 ]
 OTHER_TIMEZONE = "other"
 WEEKDAY_LABELS = dict(
-    zip(_WEEKDAYS, ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"], strict=True)
+    zip(WEEKDAYS, ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"], strict=True)
 )
 
 BOTH_TIMES_NEEDED = "Give both a start and an end time, or leave both empty."
@@ -580,30 +564,30 @@ OVERRIDE_DATE_NEEDED = "Pick the date these hours are for."
 OTHER_TIMEZONE_NEEDED = "Type the name of your time zone, such as Africa/Nairobi."
 DAY_OFF_AND_HOURS = "This date is also given hours in another row. Remove one of them."
 
-_SHAPE = _AVAILABILITY["properties"]
+_SHAPE = AVAILABILITY["properties"]
 _RANGES_MAX = _SHAPE["weekly"]["properties"]["mon"]["maxItems"]
 
 
-def _time_input() -> _aforms.TimeInput:
-    return _aforms.TimeInput(format="%H:%M", attrs={"type": "time", "step": "300"})
+def _time_input() -> forms.TimeInput:
+    return forms.TimeInput(format="%H:%M", attrs={"type": "time", "step": "300"})
 
 
-class AvailabilitySettingsForm(_aforms.Form):
-    timezone = _aforms.ChoiceField(
+class AvailabilitySettingsForm(forms.Form):
+    timezone = forms.ChoiceField(
         label="Time zone",
         choices=[*COMMON_TIMEZONES, (OTHER_TIMEZONE, "Another zone…")],
         help_text="The hours below are in this zone.",
     )
-    timezone_other = _aforms.CharField(
+    timezone_other = forms.CharField(
         label="Other time zone", required=False, max_length=64, help_text="Its IANA name, such as Africa/Nairobi."
     )
     # Bounds from the documented shape, so the phone's number pad and the model agree.
-    slot_minutes = _aforms.IntegerField(
+    slot_minutes = forms.IntegerField(
         label="Consultation length (minutes)",
         min_value=_SHAPE["slot_minutes"]["minimum"],
         max_value=_SHAPE["slot_minutes"]["maximum"],
     )
-    buffer_minutes = _aforms.IntegerField(
+    buffer_minutes = forms.IntegerField(
         label="Break after each (minutes)",
         min_value=_SHAPE["buffer_minutes"]["minimum"],
         max_value=_SHAPE["buffer_minutes"]["maximum"],
@@ -617,7 +601,7 @@ class AvailabilitySettingsForm(_aforms.Form):
         self.fields["timezone_other"].widget.attrs.update({"autocomplete": "off", "spellcheck": "false"})
 
     @classmethod
-    def initial_from(cls, availability: dict[str, _Any], fallback_zone: str) -> dict[str, _Any]:
+    def initial_from(cls, availability: dict[str, Any], fallback_zone: str) -> dict[str, Any]:
         zone = availability.get("timezone") or fallback_zone
         common = {name for name, _ in COMMON_TIMEZONES}
         return {
@@ -644,11 +628,11 @@ class AvailabilitySettingsForm(_aforms.Form):
         return self.cleaned_data["timezone"]
 
 
-class RangeForm(_aforms.Form):
+class RangeForm(forms.Form):
     """One working range on a weekday; both times empty means no range."""
 
-    start = _aforms.TimeField(label="From", required=False, widget=_time_input())
-    end = _aforms.TimeField(label="To", required=False, widget=_time_input())
+    start = forms.TimeField(label="From", required=False, widget=_time_input())
+    end = forms.TimeField(label="To", required=False, widget=_time_input())
 
     def clean(self):
         cleaned = super().clean()
@@ -664,16 +648,16 @@ class RangeForm(_aforms.Form):
         return {"start": data["start"].strftime("%H:%M"), "end": data["end"].strftime("%H:%M")}
 
 
-class OverrideForm(_aforms.Form):
+class OverrideForm(forms.Form):
     """One row for a date that differs from the week: times for extra or
     different hours, no times for a day off."""
 
-    date = _aforms.DateField(
-        label="Date", required=False, widget=_aforms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    date = forms.DateField(
+        label="Date", required=False, widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
     )
-    start = _aforms.TimeField(label="From", required=False, widget=_time_input())
-    end = _aforms.TimeField(label="To", required=False, widget=_time_input())
-    note = _aforms.CharField(
+    start = forms.TimeField(label="From", required=False, widget=_time_input())
+    end = forms.TimeField(label="To", required=False, widget=_time_input())
+    note = forms.CharField(
         label="Note", required=False, max_length=_SHAPE["overrides"]["items"]["properties"]["note"]["maxLength"]
     )
 
@@ -694,19 +678,19 @@ class OverrideForm(_aforms.Form):
         return bool(data.get("date")) and not data.get("DELETE")
 
 
-RangeFormSet = _aforms.formset_factory(
+RangeFormSet = forms.formset_factory(
     RangeForm, extra=1, can_delete=True, max_num=_RANGES_MAX, absolute_max=_RANGES_MAX, validate_max=True
 )
 # Rows are ranges, not dates, so the 366-date cap is the model's to enforce.
-OverrideFormSet = _aforms.formset_factory(OverrideForm, extra=2, can_delete=True)
+OverrideFormSet = forms.formset_factory(OverrideForm, extra=2, can_delete=True)
 
 
-@_dataclass
+@dataclass
 class DayEditor:
     key: str
     label: str
-    formset: _aforms.BaseFormSet
-    errors: list[str] = _field(default_factory=list)
+    formset: forms.BaseFormSet
+    errors: list[str] = field(default_factory=list)
 
 
 class AvailabilityEditor:
@@ -719,7 +703,7 @@ class AvailabilityEditor:
     model said next to the fields it is about.
     """
 
-    def __init__(self, data=None, *, availability: dict[str, _Any], fallback_zone: str, today: _date) -> None:
+    def __init__(self, data=None, *, availability: dict[str, Any], fallback_zone: str, today: date) -> None:
         self.today = today
         self.settings = AvailabilitySettingsForm(
             data, initial=AvailabilitySettingsForm.initial_from(availability, fallback_zone)
@@ -727,17 +711,17 @@ class AvailabilityEditor:
         weekly = availability.get("weekly", {})
         self.days = [
             DayEditor(day, WEEKDAY_LABELS[day], RangeFormSet(data, prefix=day, initial=list(weekly.get(day, []))))
-            for day in _WEEKDAYS
+            for day in WEEKDAYS
         ]
         self.overrides = OverrideFormSet(data, prefix="overrides", initial=self._override_rows(availability))
         self.non_field_errors: list[str] = []
 
-    def _override_rows(self, availability: dict[str, _Any]) -> list[dict[str, _Any]]:
+    def _override_rows(self, availability: dict[str, Any]) -> list[dict[str, Any]]:
         """One row per range, one per day off; dates before today are not shown
         (they no longer change any slot) and are dropped on the next save."""
-        rows: list[dict[str, _Any]] = []
+        rows: list[dict[str, Any]] = []
         for override in sorted(availability.get("overrides", []), key=lambda o: o["date"]):
-            day = _date.fromisoformat(override["date"])
+            day = date.fromisoformat(override["date"])
             if day < self.today:
                 continue
             note = override.get("note", "")
@@ -771,17 +755,17 @@ class AvailabilityEditor:
                 ok = False
         return ok
 
-    def availability(self) -> dict[str, _Any]:
+    def availability(self) -> dict[str, Any]:
         """The document the forms describe, in the shape of doctors/schemas.py."""
         weekly: dict[str, list[dict[str, str]]] = {}
         for day in self.days:
             ranges = [r for r in (form.as_range() for form in day.formset.forms) if r]
             if ranges:
                 weekly[day.key] = sorted(ranges, key=lambda r: r["start"])
-        by_date: dict[_date, dict[str, _Any]] = {}
+        by_date: dict[date, dict[str, Any]] = {}
         kept = sorted(
             (f for f in self.overrides.forms if f.kept),
-            key=lambda f: (f.cleaned_data["date"], f.cleaned_data.get("start") or _time.min),
+            key=lambda f: (f.cleaned_data["date"], f.cleaned_data.get("start") or time.min),
         )
         for form in kept:
             data = form.cleaned_data
@@ -798,7 +782,7 @@ class AvailabilityEditor:
             "overrides": list(by_date.values()),
         }
 
-    def add_model_errors(self, error: _ValidationError) -> None:
+    def add_model_errors(self, error: ValidationError) -> None:
         """Show the model's verdict beside the right field.
 
         Messages name what they are about first ("weekly.tue: …",
@@ -868,7 +852,7 @@ class AvailabilityEditor:
 
     def _override_error(self, iso_date: str, text: str) -> None:
         rows = [
-            f for f in self.overrides.forms if f.kept and f.cleaned_data.get("date", _date.min).isoformat() == iso_date
+            f for f in self.overrides.forms if f.kept and f.cleaned_data.get("date", date.min).isoformat() == iso_date
         ]
         if not rows:
             self.non_field_errors.append(f"{iso_date}: {text}")
@@ -878,6 +862,3 @@ class AvailabilityEditor:
             start, end = form.cleaned_data.get("start"), form.cleaned_data.get("end")
             if start and end and end <= start:
                 form.add_error("end", text)
-
-
-# === end availability section ====================================================

@@ -1,13 +1,11 @@
-"""Doctors: services. Sections below belong to: the doctor's own profile,
-documents, verification and reviews; the directory and public pages; availability."""
+"""Doctors: services, in three parts: the doctor's own profile, documents,
+verification and reviews; the directory and public pages; availability."""
 
 from __future__ import annotations
 
-# === profile, documents, verification, reviews ===============================
-# The doctor's own profile and documents, staff verification, and patients'
-# reviews. Imports for this section sit here so the sections can change apart.
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -21,11 +19,17 @@ from django.utils import timezone
 from django.utils.text import Truncator
 
 from accounts.models import AuditAction, User
+from accounts.policies import is_staff
 from accounts.services import audit_record, notification_send
 from consultations.models import Consultation, ConsultationType, Status
 from dhanwantari.uploads import CheckedUpload, square_jpeg
 from doctors import policies
+from doctors.availability import first_free_slots
 from doctors.models import DoctorDocument, DoctorProfile, DoctorReview, DocumentKind, VerificationStatus
+
+# --- profile, documents, verification, reviews -----------------------------------
+# The doctor's own profile and documents, staff verification, and patients'
+# reviews.
 
 # What a doctor edits on their profile page; everything else on the row is
 # staff's (verification) or the services' (rating, next free slot).
@@ -650,34 +654,17 @@ def review_delete(*, review: DoctorReview, by: User, request: HttpRequest | None
     review.is_visible, review.deleted_at = False, locked.deleted_at
 
 
-# === end profile section =======================================================
-
-# === directory and public pages ================================================
+# --- directory and public pages --------------------------------------------------
 
 # The directory and a doctor's public page only read: see doctors/queries.py.
 # What they sort on (next_available_at) is kept by the availability services below.
 
-# === end directory section =====================================================
 
-# === availability ================================================================
+# --- availability ----------------------------------------------------------------
 
 # Imports sit with the section that uses them: each section of this file has
 # its own author, and a shared import block at the top would be edited by both.
-from datetime import datetime as _datetime  # noqa: E402
-from typing import Any as _Any  # noqa: E402
 
-from django.core.exceptions import PermissionDenied as _PermissionDenied  # noqa: E402
-from django.db import transaction as _transaction  # noqa: E402
-from django.http import HttpRequest as _HttpRequest  # noqa: E402
-from django.utils import timezone as _timezone  # noqa: E402
-
-from accounts.models import AuditAction as _AuditAction  # noqa: E402
-from accounts.models import User as _User  # noqa: E402
-from accounts.policies import is_staff as _is_staff  # noqa: E402
-from accounts.services import audit_record as _audit_record  # noqa: E402
-from doctors.availability import first_free_slots as _first_free_slots  # noqa: E402
-from doctors.models import DoctorProfile as _DoctorProfile  # noqa: E402
-from doctors.models import VerificationStatus as _VerificationStatus  # noqa: E402
 
 # How far ahead next_available_at looks for a free slot.
 NEXT_AVAILABLE_DAYS = 14
@@ -689,11 +676,11 @@ _AVAILABILITY_FIELDS = ("availability", "timezone")
 
 def availability_update(
     *,
-    profile: _DoctorProfile,
-    availability: dict[str, _Any],
-    by: _User,
-    request: _HttpRequest | None = None,
-) -> _DoctorProfile:
+    profile: DoctorProfile,
+    availability: dict[str, Any],
+    by: User,
+    request: HttpRequest | None = None,
+) -> DoctorProfile:
     """Replace a doctor's working hours (the availability JSON, documented in
     doctors/schemas.py) and refresh their next free slot.
 
@@ -704,24 +691,24 @@ def availability_update(
     ranges, an unknown zone. The profile's `timezone` column follows the
     document's zone.
     """
-    if not (_is_staff(by) or (by.is_authenticated and by.pk == profile.user_id)):
-        raise _PermissionDenied("Only the doctor or staff may change these working hours.")
-    with _transaction.atomic():
+    if not (is_staff(by) or (by.is_authenticated and by.pk == profile.user_id)):
+        raise PermissionDenied("Only the doctor or staff may change these working hours.")
+    with transaction.atomic():
         # Locked, so two saves from two tabs cannot interleave their audit rows.
-        locked = _DoctorProfile.objects.select_for_update().get(pk=profile.pk)
+        locked = DoctorProfile.objects.select_for_update().get(pk=profile.pk)
         old = {"availability": locked.availability, "timezone": locked.timezone}
         locked.availability = availability
         locked.timezone = availability.get("timezone") or locked.timezone
         locked.full_clean(
-            exclude=[f.name for f in _DoctorProfile._meta.concrete_fields if f.name not in _AVAILABILITY_FIELDS],
+            exclude=[f.name for f in DoctorProfile._meta.concrete_fields if f.name not in _AVAILABILITY_FIELDS],
             validate_unique=False,
             validate_constraints=False,
         )
         locked.save(update_fields=[*_AVAILABILITY_FIELDS, "updated_at"])
-        _audit_record(
+        audit_record(
             actor=by,
-            action=_AuditAction.UPDATE,
-            table=_DoctorProfile._meta.db_table,
+            action=AuditAction.UPDATE,
+            table=DoctorProfile._meta.db_table,
             record_id=locked.pk,
             old=old,
             new={"availability": locked.availability, "timezone": locked.timezone},
@@ -735,7 +722,7 @@ def availability_update(
     return profile
 
 
-def next_available_refresh(*, profile: _DoctorProfile, now: _datetime | None = None) -> _datetime | None:
+def next_available_refresh(*, profile: DoctorProfile, now: datetime | None = None) -> datetime | None:
     """Store the doctor's first free slot in the next 14 days (None if there is none).
 
     Why a stored column: "earliest available" is the directory's most useful
@@ -751,23 +738,23 @@ def next_available_refresh(*, profile: _DoctorProfile, now: _datetime | None = N
 
     2 queries: the doctor's bookings, then the update.
     """
-    first = _first_free_slots([profile], days=NEXT_AVAILABLE_DAYS, now=now)[profile.pk]
-    _DoctorProfile.all_objects.filter(pk=profile.pk).update(next_available_at=first)
+    first = first_free_slots([profile], days=NEXT_AVAILABLE_DAYS, now=now)[profile.pk]
+    DoctorProfile.all_objects.filter(pk=profile.pk).update(next_available_at=first)
     profile.next_available_at = first
     return first
 
 
-def next_available_refresh_all(*, now: _datetime | None = None, batch_size: int = 500) -> tuple[int, int]:
+def next_available_refresh_all(*, now: datetime | None = None, batch_size: int = 500) -> tuple[int, int]:
     """next_available_refresh for every verified doctor, in batches of
     `batch_size`: per batch one read of profiles, one of bookings and one bulk
     UPDATE of the rows that changed. Returns (doctors checked, rows changed).
 
     Not audited: the column is derived from data whose changes are audited.
     """
-    now = now or _timezone.now()
+    now = now or timezone.now()
     checked = changed = 0
     last_pk = ""
-    verified = _DoctorProfile.objects.filter(verification_status=_VerificationStatus.VERIFIED).only(
+    verified = DoctorProfile.objects.filter(verification_status=VerificationStatus.VERIFIED).only(
         "id", "user_id", "availability", "timezone", "next_available_at"
     )
     while True:
@@ -776,14 +763,11 @@ def next_available_refresh_all(*, now: _datetime | None = None, batch_size: int 
         if not batch:
             return checked, changed
         last_pk = batch[-1].pk
-        first = _first_free_slots(batch, days=NEXT_AVAILABLE_DAYS, now=now)
+        first = first_free_slots(batch, days=NEXT_AVAILABLE_DAYS, now=now)
         stale = [profile for profile in batch if profile.next_available_at != first[profile.pk]]
         for profile in stale:
             profile.next_available_at = first[profile.pk]
         if stale:
-            _DoctorProfile.all_objects.bulk_update(stale, ["next_available_at"])
+            DoctorProfile.all_objects.bulk_update(stale, ["next_available_at"])
         checked += len(batch)
         changed += len(stale)
-
-
-# === end availability section ====================================================

@@ -1,11 +1,8 @@
-"""Doctors: views. Sections below belong to: the doctor's own profile,
-documents, verification and reviews; the directory and public pages; availability."""
+"""Doctors: views, in three parts: the doctor's own profile, documents,
+verification and reviews; the directory and public pages; availability."""
 
 from __future__ import annotations
 
-# === profile, documents, verification, reviews ===============================
-# The doctor's profile editor and documents, the photo and document downloads,
-# and patients' review pages. Imports for this section sit here.
 import filetype
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,14 +10,27 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.policies import doctor_required, patient_required
 from consultations.models import Consultation
 from dhanwantari.uploads import IMAGE_TYPES
-from doctors import policies, services
-from doctors.forms import INDIAN_STATES, DoctorDocumentForm, DoctorProfileForm, ReviewForm
+from doctors import geo, policies, queries, services
+from doctors.availability import doctor_zone
+from doctors.forms import (
+    INDIAN_STATES,
+    AvailabilityEditor,
+    DirectorySearchForm,
+    DoctorDocumentForm,
+    DoctorProfileForm,
+    ReviewForm,
+)
 from doctors.models import DoctorDocument, DoctorProfile, DoctorReview
+
+# --- profile, documents, verification, reviews -----------------------------------
+# The doctor's profile editor and documents, the photo and document downloads,
+# and patients' review pages.
 
 PHOTO_CACHE_SECONDS = 60 * 60 * 24
 
@@ -301,108 +311,83 @@ def review_delete(request: HttpRequest, consultation_id: str) -> HttpResponse:
     return redirect("accounts:dashboard")
 
 
-# === end profile section =======================================================
-
-# === directory and public pages ================================================
+# --- directory and public pages --------------------------------------------------
 
 # Imports sit with the section that uses them (each section has its own author);
 # the leading underscore keeps them from clashing with another section's names.
-from django.http import HttpRequest as _HttpRequest  # noqa: E402
-from django.http import HttpResponse as _HttpResponse  # noqa: E402
-from django.shortcuts import render as _render  # noqa: E402
-from django.utils import timezone as _timezone  # noqa: E402
-from django.views.decorators.http import require_GET as _require_GET  # noqa: E402
-
-from doctors import geo as _geo  # noqa: E402
-from doctors import queries as _queries  # noqa: E402
-from doctors.forms import DirectorySearchForm as _DirectorySearchForm  # noqa: E402
 
 
-@_require_GET
-def directory(request: _HttpRequest) -> _HttpResponse:
+@require_GET
+def directory(request: HttpRequest) -> HttpResponse:
     """The public directory: search, filters, distance. 2 queries for any number of doctors."""
-    form = _DirectorySearchForm(request.GET or None)
-    result = _queries.directory_search(params=form.params(page=request.GET.get("page", 1)))
-    return _render(
+    form = DirectorySearchForm(request.GET or None)
+    result = queries.directory_search(params=form.params(page=request.GET.get("page", 1)))
+    return render(
         request,
         "doctors/directory.html",
         {
             "form": form,
             "result": result,
             "page": result.page,
-            "places": _geo.city_names(),
-            "now": _timezone.now(),
+            "places": geo.city_names(),
+            "now": timezone.now(),
         },
     )
 
 
-@_require_GET
-def public_profile(request: _HttpRequest, profile_id: str) -> _HttpResponse:
+@require_GET
+def public_profile(request: HttpRequest, profile_id: str) -> HttpResponse:
     """A listed doctor's page: credentials, fees, the next week's free slots in
     the viewer's zone, visible reviews. 4 queries however many reviews."""
-    profile = _queries.doctor_public(profile_id=profile_id)
-    return _render(
+    profile = queries.doctor_public(profile_id=profile_id)
+    return render(
         request,
         "doctors/public_profile.html",
         {
             "doctor": profile,
-            "slot_days": _queries.upcoming_slots(profile=profile, days=7),
-            "reviews": _queries.visible_reviews(doctor_user_id=profile.user_id, page=request.GET.get("page", 1)),
-            "viewer_zone": _timezone.get_current_timezone_name(),
+            "slot_days": queries.upcoming_slots(profile=profile, days=7),
+            "reviews": queries.visible_reviews(doctor_user_id=profile.user_id, page=request.GET.get("page", 1)),
+            "viewer_zone": timezone.get_current_timezone_name(),
         },
     )
 
 
-# === end directory section =====================================================
+# --- availability ----------------------------------------------------------------
 
-# === availability ================================================================
-
-from django.contrib import messages as _messages  # noqa: E402
-from django.core.exceptions import ValidationError as _ValidationError  # noqa: E402
-from django.shortcuts import redirect as _redirect  # noqa: E402
-from django.views.decorators.http import require_http_methods as _require_http_methods  # noqa: E402
-
-from accounts.policies import doctor_required as _doctor_required  # noqa: E402
-from doctors import services as _services  # noqa: E402
-from doctors.availability import doctor_zone as _doctor_zone  # noqa: E402
-from doctors.forms import AvailabilityEditor as _AvailabilityEditor  # noqa: E402
 
 AVAILABILITY_SAVED = "Your working hours are saved. See below what patients can book this week."
 
 
-@_doctor_required
-@_require_http_methods(["GET", "POST"])
-def availability_edit(request: _HttpRequest) -> _HttpResponse:
+@doctor_required
+@require_http_methods(["GET", "POST"])
+def availability_edit(request: HttpRequest) -> HttpResponse:
     """The signed-in doctor's weekly hours and date overrides, with a preview
     of the next 7 days' free slots. Any doctor, verified or not."""
-    profile = _queries.own_doctor_profile(user=request.user)
-    zone = _doctor_zone(profile.availability, profile.timezone)
-    editor = _AvailabilityEditor(
+    profile = queries.own_doctor_profile(user=request.user)
+    zone = doctor_zone(profile.availability, profile.timezone)
+    editor = AvailabilityEditor(
         request.POST if request.method == "POST" else None,
         availability=profile.availability,
         fallback_zone=profile.timezone,
-        today=_timezone.now().astimezone(zone).date(),
+        today=timezone.now().astimezone(zone).date(),
     )
     if request.method == "POST" and editor.is_valid():
         try:
-            _services.availability_update(
+            services.availability_update(
                 profile=profile, availability=editor.availability(), by=request.user, request=request
             )
-        except _ValidationError as exc:
+        except ValidationError as exc:
             editor.add_model_errors(exc)
         else:
-            _messages.success(request, AVAILABILITY_SAVED)
-            return _redirect("doctors:availability")
-    return _render(
+            messages.success(request, AVAILABILITY_SAVED)
+            return redirect("doctors:availability")
+    return render(
         request,
         "doctors/availability_edit.html",
         {
             "profile": profile,
             "editor": editor,
             "zone_name": str(zone),
-            "preview": _queries.upcoming_slots(profile=profile, days=7, zone=zone),
+            "preview": queries.upcoming_slots(profile=profile, days=7, zone=zone),
         },
     )
-
-
-# === end availability section ====================================================
