@@ -2,7 +2,7 @@
 directory and public profiles; a doctor's own profile, documents and reviews;
 a doctor's availability."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from doctors import views
 
@@ -10,15 +10,13 @@ app_name = "doctors"
 
 # --- directory and public doctor pages ---------------------------------------
 # Profile ids only (dp_…), so /doctors/<id>/ never swallows another /doctors/… page.
-from django.urls import re_path  # noqa: E402
-
-directory_patterns: list = [
+directory_patterns = [
     path("doctors/", views.directory, name="directory"),
     re_path(r"^doctors/(?P<profile_id>dp_[0-9A-Za-z_]+)/$", views.public_profile, name="public_profile"),
 ]
 
 # --- the doctor's own profile, verification documents, reviews --------------
-profile_patterns: list = [
+profile_patterns = [
     path("doctor/profile/", views.profile_edit, name="profile_edit"),
     path("doctor/profile/submit/", views.profile_submit, name="profile_submit"),
     path("doctor/profile/documents/", views.document_upload, name="document_upload"),
@@ -32,7 +30,7 @@ profile_patterns: list = [
 ]
 
 # --- availability ---------------------------------------------------------------
-availability_patterns: list = [
+availability_patterns = [
     path("doctor/availability/", views.availability_edit, name="availability"),
 ]
 
