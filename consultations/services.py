@@ -1,0 +1,295 @@
+"""Consultations: services. Booking a slot, and every status change after it.
+
+The state machine itself (who may move a consultation where, and when) lives
+in consultations.lifecycle; these services lock, write, audit and notify.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import AuditAction, Role, User
+from accounts.services import audit_record, notification_send
+from consultations import lifecycle
+from consultations.models import Consultation, ConsultationType, PaymentStatus, Status
+from doctors.availability import HOLDING_STATUSES, Slot, bookable_slots, doctor_zone, working_slots
+from doctors.models import DoctorProfile, VerificationStatus
+from doctors.services import next_available_refresh
+
+# Error messages are constants so tests (and later, pages) can import them.
+PATIENT_ROLE_REQUIRED = "Only a patient account can book a consultation."
+PATIENT_EMAIL_UNVERIFIED = "Please verify your email address before booking a consultation."
+DOCTOR_UNAVAILABLE = "This doctor is not taking bookings at the moment."
+MODE_NOT_OFFERED = "This doctor does not offer {mode} consultations."
+SLOT_NOT_OFFERED = "That time is not one of the doctor's bookable slots."
+SLOT_TAKEN = "Sorry, someone has just booked that time. Please pick another slot."
+
+# How many alternatives SlotTaken offers, and how far ahead it looks for them.
+NEXT_SLOTS_COUNT = 3
+NEXT_SLOTS_DAYS = 14
+# The longest a booking can run (availability allows slots up to this); a
+# booking that started this long before a slot can still overlap it.
+LONGEST_BOOKING = timedelta(minutes=240)
+
+
+class BookingError(ValidationError):
+    """A booking refused; the message says why and nothing was written."""
+
+
+class PatientNotEligible(BookingError):
+    """Not a patient account, or its email address is not verified."""
+
+
+class DoctorUnavailable(BookingError):
+    """The doctor is not verified, is inactive, or is gone."""
+
+
+class ModeNotOffered(BookingError):
+    pass
+
+
+class SlotNotOffered(BookingError):
+    """The time is not a slot of the doctor's schedule, or is too soon or past."""
+
+
+class SlotTaken(BookingError):
+    """Someone else holds the slot; `next_slots` are the next free ones."""
+
+    def __init__(self, next_slots: list[Slot]) -> None:
+        self.next_slots = next_slots
+        super().__init__(SLOT_TAKEN, code="slot_taken")
+
+
+# --- booking -------------------------------------------------------------------
+
+
+def _check_patient(patient: User) -> None:
+    if patient.role != Role.PATIENT or not patient.is_active or patient.is_deleted:
+        raise PatientNotEligible(PATIENT_ROLE_REQUIRED, code="not_patient")
+    if not patient.email_verified:
+        raise PatientNotEligible(PATIENT_EMAIL_UNVERIFIED, code="email_unverified")
+
+
+def _check_doctor(profile: DoctorProfile, mode: str) -> None:
+    doctor = profile.user
+    if (
+        profile.is_deleted
+        or profile.verification_status != VerificationStatus.VERIFIED
+        or doctor.is_deleted
+        or not doctor.is_active
+    ):
+        raise DoctorUnavailable(DOCTOR_UNAVAILABLE, code="doctor_unavailable")
+    if mode not in (profile.consultation_modes or []):
+        raise ModeNotOffered(MODE_NOT_OFFERED.format(mode=mode.replace("_", " ")), code="mode_not_offered")
+
+
+def _offered_slot(profile: DoctorProfile, slot_start: datetime, now: datetime) -> Slot:
+    """The schedule's slot starting at `slot_start`, free or not, or SlotNotOffered.
+
+    Together with the overlap check this is bookable_slots() for that day,
+    split in two so a taken slot gets its own error (SlotTaken, with alternatives).
+    """
+    zone = doctor_zone(profile.availability, profile.timezone)
+    day = slot_start.astimezone(zone).date()
+    # The same minimum notice bookable_slots applies.
+    not_before = now + timedelta(minutes=getattr(settings, "BOOKING_MIN_NOTICE_MINUTES", 60))
+    for slot in working_slots(profile.availability, day, day, zone=zone):
+        if slot.start == slot_start and slot.start >= not_before:
+            return slot
+    raise SlotNotOffered(SLOT_NOT_OFFERED, code="slot_not_offered")
+
+
+def _holding_overlap(profile: DoctorProfile, slot: Slot) -> bool:
+    """Does a live consultation of this doctor overlap the slot? Read under the profile lock."""
+    rows = Consultation.objects.filter(
+        doctor_id=profile.user_id,
+        status__in=HOLDING_STATUSES,
+        scheduled_at__lt=slot.end,
+        scheduled_at__gt=slot.start - LONGEST_BOOKING,
+    ).values_list("scheduled_at", "duration_minutes")
+    return any(slot.overlaps(start, start + timedelta(minutes=minutes)) for start, minutes in rows)
+
+
+def _patient_name(patient: User) -> str:
+    # Not display_name: its fallback is the login, and an email address has no
+    # place in a notification the doctor may receive by SMS.
+    profile = getattr(patient, "patient_profile", None)
+    return (profile.full_name if profile else "") or "A patient"
+
+
+def _next_slots(profile: DoctorProfile, after: datetime, now: datetime) -> list[Slot]:
+    zone = doctor_zone(profile.availability, profile.timezone)
+    day = after.astimezone(zone).date()
+    free = bookable_slots(profile, day, day + timedelta(days=NEXT_SLOTS_DAYS - 1), now=now)
+    return [slot for slot in free if slot.start > after][:NEXT_SLOTS_COUNT]
+
+
+def consultation_book(
+    *,
+    patient: User,
+    doctor_profile: DoctorProfile,
+    mode: str,
+    slot_start: datetime,
+    chief_complaint: str,
+    symptoms: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> Consultation:
+    """Book one of the doctor's free slots for the patient: a scheduled consultation,
+    payment pending at the doctor's fee. Raises a BookingError subclass if refused.
+    """
+    now = now or timezone.now()
+    _check_patient(patient)
+    with transaction.atomic():
+        # The race: two patients see the same free slot and both press "book".
+        # MySQL/MariaDB have no partial unique index (UNIQUE (doctor, scheduled_at)
+        # WHERE status IN holding), so the database cannot refuse the second row.
+        # Instead every booking for a doctor first locks that doctor's profile
+        # row: bookings for one doctor run one after another, and the overlap
+        # check below sees every booking committed before it. This must be the
+        # first statement of the transaction (and the connection runs READ
+        # COMMITTED), so no read before the lock can hide a rival's new row.
+        profile = DoctorProfile.all_objects.select_for_update().select_related("user").get(pk=doctor_profile.pk)
+        _check_doctor(profile, mode)
+        slot = _offered_slot(profile, slot_start, now)
+        if _holding_overlap(profile, slot):
+            raise SlotTaken(_next_slots(profile, slot.start, now))
+
+        consultation = Consultation(
+            patient=patient,
+            doctor=profile.user,
+            consultation_type=ConsultationType.DOCTOR,
+            mode=mode,
+            status=Status.SCHEDULED,
+            scheduled_at=slot.start,
+            duration_minutes=int((slot.end - slot.start).total_seconds() // 60),
+            chief_complaint=chief_complaint,
+            symptoms=symptoms or {},
+            fee_amount=profile.consultation_fee,
+            currency=profile.currency,
+            payment_status=PaymentStatus.PENDING,
+        )
+        consultation.full_clean()
+        consultation.save()
+        audit_record(
+            actor=patient,
+            action=AuditAction.CREATE,
+            table="consultations",
+            record_id=consultation.pk,
+            new={
+                "doctor_id": profile.user_id,
+                "mode": mode,
+                "status": consultation.status,
+                "scheduled_at": slot.start.isoformat(),
+                "fee_amount": str(consultation.fee_amount),
+            },
+            description="Patient booked a consultation.",
+        )
+        when = f"{slot.start.astimezone(doctor_zone(profile.availability, profile.timezone)):%d %b %Y, %H:%M}"
+        notification_send(
+            user=profile.user,
+            kind="consultation_booked",
+            title=f"New booking on {when}",
+            body=f"{_patient_name(patient)} booked a {consultation.get_mode_display().lower()}.",
+            data={"consultation_id": consultation.pk},
+        )
+        notification_send(
+            user=patient,
+            kind="consultation_booked",
+            title=f"Your consultation with {profile.full_name} is booked",
+            body=f"{when} ({consultation.get_mode_display().lower()}). Payment is pending.",
+            data={"consultation_id": consultation.pk},
+        )
+        next_available_refresh(profile=profile, now=now)
+    return consultation
+
+
+# --- status changes --------------------------------------------------------------
+
+# Which notification each target status sends to the other party. Starting,
+# completing and no-shows have no kind of their own: the participants are in
+# the consultation room (or it is over) when they happen.
+_NOTIFY_KIND = {Status.SCHEDULED: "consultation_booked", Status.CANCELLED: "consultation_cancelled"}
+_NOTIFY_TITLE = {
+    Status.SCHEDULED: "Your consultation request was accepted",
+    Status.CANCELLED: "A consultation was cancelled",
+}
+
+
+def _other_parties(consultation: Consultation, role: str) -> list[User]:
+    people = []
+    if role != lifecycle.PATIENT:
+        people.append(consultation.patient)
+    if role != lifecycle.DOCTOR and consultation.doctor_id is not None:
+        people.append(consultation.doctor)
+    return people
+
+
+def consultation_transition(
+    *,
+    consultation: Consultation,
+    to: str,
+    by: User,
+    reason: str = "",
+    now: datetime | None = None,
+) -> Consultation:
+    """Move the consultation to status `to` as `by`, per consultations.lifecycle.
+
+    Raises lifecycle.IllegalTransition, NotAllowed, NotYet or ReasonRequired and
+    writes nothing if refused. `consultation` is updated in place and returned.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        # Lock the row: a patient cancelling while the doctor starts the call
+        # must not both succeed; the second sees the first's status.
+        locked = Consultation.objects.select_for_update().get(pk=consultation.pk)
+        source = locked.status
+        transition = lifecycle.transition_check(consultation=locked, to=to, by=by, reason=reason, now=now)
+        role = lifecycle.role_in(locked, by)
+
+        locked.status = to
+        changed = ["status"]
+        for field in transition.stamps:
+            setattr(locked, field, now)
+            changed.append(field)
+        if to == Status.CANCELLED:
+            locked.cancelled_by = by
+            locked.cancellation_reason = reason.strip()
+            changed += ["cancelled_by", "cancellation_reason"]
+        locked.full_clean()
+        locked.save(update_fields=[*changed, "updated_at"])
+
+        audit_record(
+            actor=by,
+            action=AuditAction.UPDATE,
+            table="consultations",
+            record_id=locked.pk,
+            old={"status": source},
+            new={"status": to, **({"reason": locked.cancellation_reason} if reason else {})},
+            description=f"Consultation moved from {source} to {to} by the {role}.",
+        )
+        kind = _NOTIFY_KIND.get(to)
+        if kind:
+            body = locked.cancellation_reason if to == Status.CANCELLED else ""
+            for person in _other_parties(locked, role):
+                notification_send(
+                    user=person,
+                    kind=kind,
+                    title=_NOTIFY_TITLE[to],
+                    body=body,
+                    data={"consultation_id": locked.pk},
+                )
+        if to == Status.CANCELLED and locked.doctor_id is not None:
+            # The slot is free again: the directory's "next available" may move earlier.
+            profile = DoctorProfile.all_objects.filter(user_id=locked.doctor_id).first()
+            if profile is not None:
+                next_available_refresh(profile=profile, now=now)
+
+    for field in ("status", *transition.stamps, "cancelled_by_id", "cancellation_reason", "updated_at"):
+        setattr(consultation, field, getattr(locked, field))
+    return consultation
