@@ -21,7 +21,7 @@ from django.conf import settings
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from accounts.tests.factories import TEST_PASSWORD
+from dhanwantari.testing.browser import sign_in
 from doctors import geo, services
 from doctors.models import DoctorProfile
 from doctors.tests.factories import DoctorProfileFactory, DoctorReviewFactory, weekday_hours
@@ -179,14 +179,6 @@ def test_a_patient_searches_near_where_their_phone_is(phone_page: Page):
     expect(page.get_by_label("Sort by")).to_have_value("")  # best match: with a place, nearest first
     assert_sound(page, problems)
     screenshot(page, "directory-my-location-phone")
-
-
-def sign_in(page: Page, email: str) -> None:
-    page.goto(reverse("account_login"))
-    page.get_by_label("Email or mobile number").fill(email)
-    page.get_by_label("Password", exact=True).fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/account/$"))
 
 
 def test_a_doctor_sets_weekly_hours_on_a_phone_and_the_preview_shows_the_slots(phone_page: Page):

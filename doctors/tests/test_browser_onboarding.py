@@ -7,13 +7,10 @@ Screenshots go to test-artifacts/ for a person to judge.
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from accounts.tests.factories import TEST_PASSWORD
 from accounts.tests.test_browser_journeys import (
     ARTIFACTS,
     assert_sound,
@@ -22,6 +19,7 @@ from accounts.tests.test_browser_journeys import (
     watch_for_problems,
 )
 from consultations.tests.factories import ConsultationFactory
+from dhanwantari.testing.browser import sign_in
 from doctors.models import DoctorDocument, DoctorProfile, DoctorReview
 from doctors.tests.factories import DoctorProfileFactory
 from doctors.tests.test_profile_onboarding import new_doctor
@@ -31,14 +29,6 @@ from patients.tests.factories import patient_with_profile
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PUNE = {"latitude": 18.5204303, "longitude": 73.8567437}
-
-
-def sign_in(page: Page, email: str) -> None:
-    page.goto(reverse("account_login"))
-    page.get_by_label("Email or mobile number").fill(email)
-    page.get_by_label("Password", exact=True).fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/account/$"))
 
 
 def test_a_new_doctor_completes_their_profile_and_submits_it_on_a_phone(phone_page: Page):

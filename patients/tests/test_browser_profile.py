@@ -18,7 +18,7 @@ from django.conf import settings
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from accounts.tests.factories import TEST_PASSWORD
+from dhanwantari.testing.browser import sign_in
 from patients.forms import PIN_INVALID
 from patients.models import PatientProfile
 from patients.tests.factories import PatientProfileFactory
@@ -81,14 +81,6 @@ def assert_sound(page: Page, problems: Problems) -> None:
 def screenshot(page: Page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
-
-
-def sign_in(page: Page, email: str) -> None:
-    page.goto(reverse("account_login"))
-    page.get_by_label("Email or mobile number").fill(email)
-    page.get_by_label("Password", exact=True).fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/account/$"))
 
 
 def row(page: Page, list_id: str, number: int):
