@@ -89,6 +89,16 @@ class Consultation(SoftDeleteModel, TimeStampedModel):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancelled_by = ref("accounts.User", "cancelled_by", null=True, blank=True, related_name="+")
     cancellation_reason = models.CharField(max_length=500, blank=True)
+    # How many times the booking was moved (consultations.policy caps it).
+    reschedule_count = models.PositiveSmallIntegerField(default=0)
+    # Reminders are claimed by setting these (UPDATE ... WHERE ... IS NULL), so
+    # each is sent once however many reminder jobs run; a reschedule clears them.
+    reminder_24h_sent_at = models.DateTimeField(null=True, blank=True)
+    reminder_1h_sent_at = models.DateTimeField(null=True, blank=True)
+    # Waiting room: when each party last opened it (the patient sees whether
+    # the doctor is there; the doctor admits the patient by starting).
+    patient_joined_at = models.DateTimeField(null=True, blank=True)
+    doctor_joined_at = models.DateTimeField(null=True, blank=True)
 
     chief_complaint = models.CharField(max_length=500, blank=True)
     symptoms = SchemaJSONField(default=dict, blank=True, schema=schemas.SYMPTOMS)
@@ -108,6 +118,7 @@ class Consultation(SoftDeleteModel, TimeStampedModel):
     paid_at = models.DateTimeField(null=True, blank=True)
     refund_amount = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
     refunded_at = models.DateTimeField(null=True, blank=True)
+    refund_reference = models.CharField(max_length=100, blank=True, help_text="Provider refund id or refund receipt.")
 
     class Meta:
         db_table = "consultations"
@@ -118,6 +129,8 @@ class Consultation(SoftDeleteModel, TimeStampedModel):
             # A patient's history, newest first.
             models.Index(fields=["patient", "created_at"], name="cons_patient_created_idx"),
             models.Index(fields=["patient", "status", "scheduled_at"], name="cons_patient_status_sched_idx"),
+            # Earnings: a doctor's paid consultations in a date range.
+            models.Index(fields=["doctor", "payment_status", "paid_at"], name="cons_doctor_paid_idx"),
         ]
         constraints = [
             one_of("status", Status.values, name="cons_status_valid"),

@@ -15,12 +15,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import AuditAction, Role, User
+from accounts.queries import user_timezone
 from accounts.services import audit_record, notification_send
-from consultations import lifecycle
-from consultations.models import Consultation, ConsultationType, PaymentStatus, Status
+from consultations import lifecycle, policies
+from consultations.models import Consultation, ConsultationType, PaymentMethod, PaymentStatus, Status
 from doctors.availability import HOLDING_STATUSES, Slot, bookable_slots, doctor_zone, working_slots
 from doctors.models import DoctorProfile, VerificationStatus
 from doctors.services import next_available_refresh
+from payments.services import payment_settle_cancellation
 
 # Error messages are constants so tests (and later, pages) can import them.
 PATIENT_ROLE_REQUIRED = "Only a patient account can book a consultation."
@@ -29,6 +31,12 @@ DOCTOR_UNAVAILABLE = "This doctor is not taking bookings at the moment."
 MODE_NOT_OFFERED = "This doctor does not offer {mode} consultations."
 SLOT_NOT_OFFERED = "That time is not one of the doctor's bookable slots."
 SLOT_TAKEN = "Sorry, someone has just booked that time. Please pick another slot."
+FOLLOW_UP_NOT_OFFERED = "This doctor does not offer follow-up consultations."
+FOLLOW_UP_NOT_YOURS = "A follow-up must follow one of your own completed consultations with this doctor."
+FOLLOW_UP_EXPIRED = "The follow-up period of that consultation ended on {date}. Please book a new consultation."
+FOLLOW_UP_USED = "All {visits} follow-up visits of that consultation are already booked."
+PAY_AT_CLINIC_IN_PERSON = "Paying at the clinic is possible only for an in-person consultation."
+WAITING_ROOM_CLOSED = "The waiting room opens {minutes} minutes before the consultation."
 
 # How many alternatives SlotTaken offers, and how far ahead it looks for them.
 NEXT_SLOTS_COUNT = 3
@@ -56,6 +64,18 @@ class ModeNotOffered(BookingError):
 
 class SlotNotOffered(BookingError):
     """The time is not a slot of the doctor's schedule, or is too soon or past."""
+
+
+class FollowUpNotAvailable(BookingError):
+    """Not a completed consultation of this pair, outside the window, or the visits are used up."""
+
+
+class PaymentChoiceRefused(BookingError):
+    pass
+
+
+class WaitingRoomClosed(ValidationError):
+    """Too early (or the wrong kind of consultation) for the waiting room."""
 
 
 class SlotTaken(BookingError):
@@ -105,14 +125,18 @@ def _offered_slot(profile: DoctorProfile, slot_start: datetime, now: datetime) -
     raise SlotNotOffered(SLOT_NOT_OFFERED, code="slot_not_offered")
 
 
-def _holding_overlap(profile: DoctorProfile, slot: Slot) -> bool:
+def _holding_overlap(profile: DoctorProfile, slot: Slot, *, exclude: str | None = None) -> bool:
     """Does a live consultation of this doctor overlap the slot? Read under the profile lock."""
-    rows = Consultation.objects.filter(
-        doctor_id=profile.user_id,
-        status__in=HOLDING_STATUSES,
-        scheduled_at__lt=slot.end,
-        scheduled_at__gt=slot.start - LONGEST_BOOKING,
-    ).values_list("scheduled_at", "duration_minutes")
+    rows = (
+        Consultation.objects.exclude(pk=exclude)
+        .filter(
+            doctor_id=profile.user_id,
+            status__in=HOLDING_STATUSES,
+            scheduled_at__lt=slot.end,
+            scheduled_at__gt=slot.start - LONGEST_BOOKING,
+        )
+        .values_list("scheduled_at", "duration_minutes")
+    )
     return any(slot.overlaps(start, start + timedelta(minutes=minutes)) for start, minutes in rows)
 
 
@@ -123,11 +147,50 @@ def _patient_name(patient: User) -> str:
     return (profile.full_name if profile else "") or "A patient"
 
 
+def _when(moment: datetime, person: User) -> str:
+    """A time as this person reads it: "Tue 01 Dec 2026, 10:30 AM (Asia/Kolkata)"."""
+    zone = user_timezone(user=person)
+    return f"{moment.astimezone(zone):%a %d %b %Y, %I:%M %p} ({zone.key})"
+
+
 def _next_slots(profile: DoctorProfile, after: datetime, now: datetime) -> list[Slot]:
     zone = doctor_zone(profile.availability, profile.timezone)
     day = after.astimezone(zone).date()
     free = bookable_slots(profile, day, day + timedelta(days=NEXT_SLOTS_DAYS - 1), now=now)
     return [slot for slot in free if slot.start > after][:NEXT_SLOTS_COUNT]
+
+
+def follow_up_ends(original: Consultation, profile: DoctorProfile) -> datetime | None:
+    """When the follow-up window of a completed consultation closes (None: no window)."""
+    if profile.follow_up_window_days <= 0 or original.status != Status.COMPLETED:
+        return None
+    finished = original.ended_at or original.scheduled_at or original.created_at
+    return finished + timedelta(days=profile.follow_up_window_days)
+
+
+def _check_follow_up(original: Consultation, patient: User, profile: DoctorProfile, slot: Slot) -> None:
+    """Raise FollowUpNotAvailable unless `slot` may be booked as a follow-up of `original`.
+
+    Runs under the doctor's profile lock, so two follow-ups racing for the last
+    visit of a window are counted one after the other.
+    """
+    if profile.follow_up_window_days <= 0:
+        raise FollowUpNotAvailable(FOLLOW_UP_NOT_OFFERED, code="follow_up_not_offered")
+    if (
+        original.patient_id != patient.pk
+        or original.doctor_id != profile.user_id
+        or original.status != Status.COMPLETED
+        or original.follow_up_of_id is not None
+    ):
+        raise FollowUpNotAvailable(FOLLOW_UP_NOT_YOURS, code="follow_up_not_yours")
+    ends = follow_up_ends(original, profile)
+    if ends is None or slot.start > ends:
+        raise FollowUpNotAvailable(
+            FOLLOW_UP_EXPIRED.format(date=f"{ends:%d %b %Y}" if ends else "-"), code="follow_up_expired"
+        )
+    used = original.follow_ups.exclude(status=Status.CANCELLED).count()
+    if used >= profile.follow_up_visits:
+        raise FollowUpNotAvailable(FOLLOW_UP_USED.format(visits=profile.follow_up_visits), code="follow_up_used")
 
 
 def consultation_book(
@@ -138,13 +201,21 @@ def consultation_book(
     slot_start: datetime,
     chief_complaint: str,
     symptoms: dict[str, Any] | None = None,
+    follow_up_of: Consultation | None = None,
+    pay_at_clinic: bool = False,
     now: datetime | None = None,
 ) -> Consultation:
-    """Book one of the doctor's free slots for the patient: a scheduled consultation,
-    payment pending at the doctor's fee. Raises a BookingError subclass if refused.
+    """Book one of the doctor's free slots for the patient: a scheduled consultation.
+
+    The fee is the doctor's consultation fee, or for a follow-up of a completed
+    consultation within the doctor's follow-up window, the follow-up fee. A
+    fee of 0 needs no payment; otherwise payment is pending (online, or at the
+    clinic for an in-person visit). Raises a BookingError subclass if refused.
     """
     now = now or timezone.now()
     _check_patient(patient)
+    if pay_at_clinic and mode != "in_person":
+        raise PaymentChoiceRefused(PAY_AT_CLINIC_IN_PERSON, code="pay_at_clinic_online")
     with transaction.atomic():
         # The race: two patients see the same free slot and both press "book".
         # MySQL/MariaDB have no partial unique index (UNIQUE (doctor, scheduled_at)
@@ -159,6 +230,15 @@ def consultation_book(
         slot = _offered_slot(profile, slot_start, now)
         if _holding_overlap(profile, slot):
             raise SlotTaken(_next_slots(profile, slot.start, now))
+        fee = profile.consultation_fee
+        if follow_up_of is not None:
+            _check_follow_up(follow_up_of, patient, profile, slot)
+            fee = profile.follow_up_fee
+        if fee > 0:
+            payment_status = PaymentStatus.PENDING
+            payment_method = PaymentMethod.PAY_AT_CLINIC if pay_at_clinic else ""
+        else:
+            payment_status, payment_method = PaymentStatus.NOT_REQUIRED, ""
 
         consultation = Consultation(
             patient=patient,
@@ -170,9 +250,11 @@ def consultation_book(
             duration_minutes=int((slot.end - slot.start).total_seconds() // 60),
             chief_complaint=chief_complaint,
             symptoms=symptoms or {},
-            fee_amount=profile.consultation_fee,
+            follow_up_of=follow_up_of,
+            fee_amount=fee,
             currency=profile.currency,
-            payment_status=PaymentStatus.PENDING,
+            payment_status=payment_status,
+            payment_method=payment_method,
         )
         consultation.full_clean()
         consultation.save()
@@ -187,8 +269,9 @@ def consultation_book(
                 "status": consultation.status,
                 "scheduled_at": slot.start.isoformat(),
                 "fee_amount": str(consultation.fee_amount),
+                **({"follow_up_of": follow_up_of.pk} if follow_up_of else {}),
             },
-            description="Patient booked a consultation.",
+            description="Patient booked a follow-up." if follow_up_of else "Patient booked a consultation.",
         )
         when = f"{slot.start.astimezone(doctor_zone(profile.availability, profile.timezone)):%d %b %Y, %H:%M}"
         notification_send(
@@ -198,11 +281,18 @@ def consultation_book(
             body=f"{_patient_name(patient)} booked a {consultation.get_mode_display().lower()}.",
             data={"consultation_id": consultation.pk},
         )
+        patient_when = _when(slot.start, patient)
+        payment_note = {
+            PaymentStatus.NOT_REQUIRED: "No payment is needed.",
+            PaymentStatus.PENDING: (
+                "Please pay at the clinic." if pay_at_clinic else "Payment is pending: please pay to confirm."
+            ),
+        }[payment_status]
         notification_send(
             user=patient,
             kind="consultation_booked",
             title=f"Your consultation with {profile.full_name} is booked",
-            body=f"{when} ({consultation.get_mode_display().lower()}). Payment is pending.",
+            body=f"{patient_when} ({consultation.get_mode_display().lower()}). {payment_note}",
             data={"consultation_id": consultation.pk},
         )
         next_available_refresh(profile=profile, now=now)
@@ -245,6 +335,11 @@ def consultation_transition(
     """
     now = now or timezone.now()
     with transaction.atomic():
+        if to == Status.CANCELLED and consultation.doctor_id is not None:
+            # A cancellation frees a slot and refreshes the doctor's profile:
+            # take the profile lock first, in the same order as booking and
+            # rescheduling, so the two can never wait on each other.
+            DoctorProfile.all_objects.select_for_update().filter(user_id=consultation.doctor_id).first()
         # Lock the row: a patient cancelling while the doctor starts the call
         # must not both succeed; the second sees the first's status.
         locked = Consultation.objects.select_for_update().get(pk=consultation.pk)
@@ -261,6 +356,9 @@ def consultation_transition(
             locked.cancelled_by = by
             locked.cancellation_reason = reason.strip()
             changed += ["cancelled_by", "cancellation_reason"]
+            payment_before = locked.payment_status
+            refund = policies.refund_due(locked, role, now)
+            changed += payment_settle_cancellation(consultation=locked, refund_amount=refund, by=by, now=now)
         locked.full_clean()
         locked.save(update_fields=[*changed, "updated_at"])
 
@@ -270,7 +368,15 @@ def consultation_transition(
             table="consultations",
             record_id=locked.pk,
             old={"status": source},
-            new={"status": to, **({"reason": locked.cancellation_reason} if reason else {})},
+            new={
+                "status": to,
+                **({"reason": locked.cancellation_reason} if reason else {}),
+                **(
+                    {"payment_status": locked.payment_status, "refund_amount": str(locked.refund_amount)}
+                    if to == Status.CANCELLED and locked.payment_status != payment_before
+                    else {}
+                ),
+            },
             description=f"Consultation moved from {source} to {to} by the {role}.",
         )
         kind = _NOTIFY_KIND.get(to)
@@ -290,6 +396,119 @@ def consultation_transition(
             if profile is not None:
                 next_available_refresh(profile=profile, now=now)
 
-    for field in ("status", *transition.stamps, "cancelled_by_id", "cancellation_reason", "updated_at"):
+    for field in (
+        "status",
+        *transition.stamps,
+        "cancelled_by_id",
+        "cancellation_reason",
+        "payment_status",
+        "refund_amount",
+        "updated_at",
+    ):
         setattr(consultation, field, getattr(locked, field))
     return consultation
+
+
+# --- rescheduling ------------------------------------------------------------------
+
+
+def consultation_reschedule(
+    *, consultation: Consultation, by: User, slot_start: datetime, now: datetime | None = None
+) -> Consultation:
+    """Move a scheduled consultation to another free slot of the same doctor.
+
+    The patient may do it up to RESCHEDULE_MIN_HOURS before the start and at
+    most RESCHEDULE_MAX times; the doctor or staff any time before it starts.
+    Payment is untouched; reminders are owed again for the new time. Raises
+    policies.RescheduleRefused or a BookingError (SlotNotOffered, SlotTaken).
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        # Same lock order as booking: the doctor's profile, then the row.
+        profile = (
+            DoctorProfile.all_objects.select_for_update().select_related("user").get(user_id=consultation.doctor_id)
+        )
+        locked = Consultation.objects.select_for_update().select_related("patient").get(pk=consultation.pk)
+        role = lifecycle.role_in(locked, by)
+        policies.reschedule_check(locked, role, now)
+        slot = _offered_slot(profile, slot_start, now)
+        if slot.start == locked.scheduled_at:
+            raise SlotNotOffered("That is the time already booked.", code="same_slot")
+        if _holding_overlap(profile, slot, exclude=locked.pk):
+            raise SlotTaken(_next_slots(profile, slot.start, now))
+
+        old = locked.scheduled_at
+        locked.scheduled_at = slot.start
+        locked.duration_minutes = int((slot.end - slot.start).total_seconds() // 60)
+        locked.reschedule_count += 1
+        locked.reminder_24h_sent_at = locked.reminder_1h_sent_at = None
+        locked.patient_joined_at = locked.doctor_joined_at = None
+        locked.full_clean()
+        locked.save(
+            update_fields=[
+                "scheduled_at",
+                "duration_minutes",
+                "reschedule_count",
+                "reminder_24h_sent_at",
+                "reminder_1h_sent_at",
+                "patient_joined_at",
+                "doctor_joined_at",
+                "updated_at",
+            ]
+        )
+        audit_record(
+            actor=by,
+            action=AuditAction.UPDATE,
+            table="consultations",
+            record_id=locked.pk,
+            old={"scheduled_at": old.isoformat()},
+            new={"scheduled_at": slot.start.isoformat(), "reschedule_count": locked.reschedule_count},
+            description=f"Consultation moved to another time by the {role}.",
+        )
+        for person in _other_parties(locked, role):
+            notification_send(
+                user=person,
+                kind="consultation_rescheduled",
+                title="A consultation has moved to a new time",
+                body=f"Now {_when(slot.start, person)} (was {_when(old, person)}).",
+                data={"consultation_id": locked.pk},
+            )
+        next_available_refresh(profile=profile, now=now)
+
+    for field in ("scheduled_at", "duration_minutes", "reschedule_count", "updated_at"):
+        setattr(consultation, field, getattr(locked, field))
+    return consultation
+
+
+# --- waiting room ------------------------------------------------------------------
+
+# The waiting room page refreshes a party's stamp while it is open; a stamp
+# older than this means they have left.
+PRESENCE_WINDOW = timedelta(seconds=45)
+
+
+def consultation_join(*, consultation: Consultation, user: User, now: datetime | None = None) -> str:
+    """Record that a participant is in the waiting room (or the room) now; returns their role.
+
+    The patient may enter from WAITING_ROOM_OPENS_MINUTES before the start of
+    an online consultation; the doctor once it is scheduled. One UPDATE, no
+    lock: it only moves a presence stamp forward.
+    """
+    now = now or timezone.now()
+    role = lifecycle.role_in(consultation, user)
+    if role not in (lifecycle.PATIENT, lifecycle.DOCTOR):
+        raise WaitingRoomClosed("Only the consultation's patient and doctor can join it.", code="not_participant")
+    if not policies.waiting_room_open(consultation, now) and not (
+        role == lifecycle.DOCTOR and consultation.status == Status.SCHEDULED and consultation.is_online
+    ):
+        raise WaitingRoomClosed(
+            WAITING_ROOM_CLOSED.format(minutes=settings.WAITING_ROOM_OPENS_MINUTES), code="waiting_room_closed"
+        )
+    field = "patient_joined_at" if role == lifecycle.PATIENT else "doctor_joined_at"
+    Consultation.objects.filter(pk=consultation.pk).update(**{field: now})
+    setattr(consultation, field, now)
+    return role
+
+
+def is_present(joined_at: datetime | None, now: datetime) -> bool:
+    return joined_at is not None and now - joined_at <= PRESENCE_WINDOW

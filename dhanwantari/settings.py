@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "consultations",
     "prescriptions",
     "records",
+    "payments",
 ]
 
 MIDDLEWARE = [
@@ -325,6 +326,28 @@ EMERGENCY_NUMBER = env.str("EMERGENCY_NUMBER", default="112")
 DEFAULT_CURRENCY = "INR"
 # A slot must start at least this far ahead to be offered for booking.
 BOOKING_MIN_NOTICE_MINUTES = env.int("BOOKING_MIN_NOTICE_MINUTES", default=60)
+
+# Cancellation and rescheduling policy (consultations.policy reads these).
+# A patient cancelling at least CANCEL_FULL_REFUND_HOURS before the start gets
+# everything back; later, CANCEL_LATE_REFUND_PERCENT of the fee. A doctor's or
+# staff cancellation always refunds in full. A patient may move a booking up to
+# RESCHEDULE_MIN_HOURS before it starts, at most RESCHEDULE_MAX times.
+CANCEL_FULL_REFUND_HOURS = env.int("CANCEL_FULL_REFUND_HOURS", default=24)
+CANCEL_LATE_REFUND_PERCENT = env.int("CANCEL_LATE_REFUND_PERCENT", default=50)
+RESCHEDULE_MIN_HOURS = env.int("RESCHEDULE_MIN_HOURS", default=4)
+RESCHEDULE_MAX = env.int("RESCHEDULE_MAX", default=2)
+# The patient may enter the waiting room this many minutes before the start.
+WAITING_ROOM_OPENS_MINUTES = env.int("WAITING_ROOM_OPENS_MINUTES", default=10)
+
+# Payments: "offline" (the clinic records payments with a receipt number) is
+# the default; "razorpay" takes online payments through Razorpay Checkout.
+PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="offline")
+RAZORPAY_KEY_ID = env.str("RAZORPAY_KEY_ID", default="")
+RAZORPAY_KEY_SECRET = env.str("RAZORPAY_KEY_SECRET", default="")
+RAZORPAY_WEBHOOK_SECRET = env.str("RAZORPAY_WEBHOOK_SECRET", default="")
+RAZORPAY_API_BASE = env.str("RAZORPAY_API_BASE", default="https://api.razorpay.com")
+RAZORPAY_CHECKOUT_JS = env.str("RAZORPAY_CHECKOUT_JS", default="https://checkout.razorpay.com/v1/checkout.js")
+RAZORPAY_TIMEOUT = env.float("RAZORPAY_TIMEOUT", default=10.0)
 
 LOGGING = {
     "version": 1,

@@ -28,5 +28,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("patients.urls")),
     path("", include("doctors.urls")),
+    path("", include("consultations.urls")),
+    path("", include("payments.urls")),
     path("admin/", admin.site.urls),
 ]

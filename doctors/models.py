@@ -55,6 +55,11 @@ class DoctorProfile(SoftDeleteModel, TimeStampedModel):
     consultation_fee = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
     follow_up_fee = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
     currency = models.CharField(max_length=3, default="INR")
+    # Follow-ups: within this many days of a completed consultation the patient
+    # may book up to `follow_up_visits` follow-ups at `follow_up_fee` (0: free).
+    # A window of 0 days means this doctor does not offer follow-up pricing.
+    follow_up_window_days = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(365)])
+    follow_up_visits = models.PositiveSmallIntegerField(default=1, validators=[MaxValueValidator(20)])
     consultation_modes = SchemaJSONField(default=list, blank=True, schema=schemas.MODE_LIST)
 
     clinic_name = models.CharField(max_length=150, blank=True)

@@ -44,7 +44,7 @@ SPEC_FOREIGN_KEYS = {
     "doctor_reviews": {"doctor_id": "users", "patient_id": "users", "consultation_id": "consultations"},
 }
 
-OUR_APPS = ("accounts", "patients", "doctors", "consultations", "prescriptions", "records")
+OUR_APPS = ("accounts", "patients", "doctors", "consultations", "prescriptions", "records", "payments")
 
 
 def tables_by_type() -> dict[str, str]:
@@ -110,6 +110,7 @@ def test_the_specs_two_views_exist_as_views():
 EXTENSION_TABLES = {
     "notification_preferences",  # per-kind email/SMS choices (accounts)
     "doctor_documents",  # registration papers a doctor uploads for verification (doctors)
+    "payment_events",  # every payment provider event, stored once (payments)
 }
 
 

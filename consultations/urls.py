@@ -1,0 +1,17 @@
+from django.urls import path
+
+from consultations.views import booking, calendar, pages
+
+app_name = "consultations"
+
+urlpatterns = [
+    path("dashboard/", pages.dashboard, name="dashboard"),
+    path("doctors/<str:profile_id>/book/", booking.book, name="book"),
+    path("consultations/<str:consultation_id>/", pages.detail, name="detail"),
+    path("consultations/<str:consultation_id>/cancel/", booking.cancel, name="cancel"),
+    path("consultations/<str:consultation_id>/reschedule/", booking.reschedule, name="reschedule"),
+    path("consultations/<str:consultation_id>/waiting-room/", pages.waiting_room, name="waiting_room"),
+    path("consultations/<str:consultation_id>/presence/", pages.presence, name="presence"),
+    path("consultations/<str:consultation_id>/status/", pages.transition, name="transition"),
+    path("consultations/<str:consultation_id>/calendar.ics", calendar.ics, name="ics"),
+]
