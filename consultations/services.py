@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AuditAction, Role, User
@@ -147,6 +148,10 @@ def _patient_name(patient: User) -> str:
     return (profile.full_name if profile else "") or "A patient"
 
 
+def _link(consultation: Consultation) -> str:
+    return reverse("consultations:detail", args=[consultation.pk])
+
+
 def _when(moment: datetime, person: User) -> str:
     """A time as this person reads it: "Tue 01 Dec 2026, 10:30 AM (Asia/Kolkata)"."""
     zone = user_timezone(user=person)
@@ -279,6 +284,7 @@ def consultation_book(
             kind="consultation_booked",
             title=f"New booking on {when}",
             body=f"{_patient_name(patient)} booked a {consultation.get_mode_display().lower()}.",
+            deeplink=_link(consultation),
             data={"consultation_id": consultation.pk},
         )
         patient_when = _when(slot.start, patient)
@@ -293,6 +299,7 @@ def consultation_book(
             kind="consultation_booked",
             title=f"Your consultation with {profile.full_name} is booked",
             body=f"{patient_when} ({consultation.get_mode_display().lower()}). {payment_note}",
+            deeplink=_link(consultation),
             data={"consultation_id": consultation.pk},
         )
         next_available_refresh(profile=profile, now=now)
@@ -388,6 +395,7 @@ def consultation_transition(
                     kind=kind,
                     title=_NOTIFY_TITLE[to],
                     body=body,
+                    deeplink=_link(locked),
                     data={"consultation_id": locked.pk},
                 )
         if to == Status.CANCELLED and locked.doctor_id is not None:
@@ -471,6 +479,7 @@ def consultation_reschedule(
                 kind="consultation_rescheduled",
                 title="A consultation has moved to a new time",
                 body=f"Now {_when(slot.start, person)} (was {_when(old, person)}).",
+                deeplink=_link(locked),
                 data={"consultation_id": locked.pk},
             )
         next_available_refresh(profile=profile, now=now)
