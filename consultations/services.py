@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -171,6 +172,26 @@ def follow_up_ends(original: Consultation, profile: DoctorProfile) -> datetime |
         return None
     finished = original.ended_at or original.scheduled_at or original.created_at
     return finished + timedelta(days=profile.follow_up_window_days)
+
+
+def follow_up_options(*, patient: User, profile: DoctorProfile, now: datetime) -> list[Consultation]:
+    """The patient's completed consultations with this doctor that a booking now
+    may follow up: inside the window, visits left (2 queries). The booking
+    checks the same rule again under the lock."""
+    if profile.follow_up_window_days <= 0 or not patient.is_authenticated:
+        return []
+    candidates = (
+        Consultation.objects.filter(
+            patient_id=patient.pk,
+            doctor_id=profile.user_id,
+            status=Status.COMPLETED,
+            follow_up_of__isnull=True,
+            ended_at__gte=now - timedelta(days=profile.follow_up_window_days),
+        )
+        .annotate(used=Count("follow_ups", filter=~Q(follow_ups__status=Status.CANCELLED)))
+        .order_by("-ended_at")
+    )
+    return [c for c in candidates if c.used < profile.follow_up_visits]
 
 
 def _check_follow_up(original: Consultation, patient: User, profile: DoctorProfile, slot: Slot) -> None:

@@ -181,6 +181,24 @@ class DoctorProfileForm(forms.Form):
         initial=Decimal("0"),
         widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "1"}),
     )
+    follow_up_window_days = forms.IntegerField(
+        label="Follow-up period (days)",
+        min_value=0,
+        max_value=365,
+        initial=0,
+        required=False,
+        help_text="After a consultation, the patient can book follow-ups at the follow-up fee for this many days. "
+        "0: no follow-up pricing.",
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    follow_up_visits = forms.IntegerField(
+        label="Follow-ups per consultation",
+        min_value=1,
+        max_value=20,
+        initial=1,
+        required=False,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
     clinic_name = forms.CharField(label="Clinic name", max_length=150, required=False)
     clinic_address = forms.CharField(
         label="Address",
@@ -230,7 +248,11 @@ class DoctorProfileForm(forms.Form):
             ("registration_number", "registration_council", "qualifications", "experience_years"),
         ),
         ("practice", "Your practice", ("specializations", "languages", "gender", "bio")),
-        ("fees", "Consultations and fees", ("consultation_modes", "consultation_fee", "follow_up_fee")),
+        (
+            "fees",
+            "Consultations and fees",
+            ("consultation_modes", "consultation_fee", "follow_up_fee", "follow_up_window_days", "follow_up_visits"),
+        ),
         ("clinic", "Clinic", ("clinic_name", "clinic_address", "city", "state", "postal_code")),
     )
 
@@ -300,6 +322,14 @@ class DoctorProfileForm(forms.Form):
             self.add_error("remove_photo", "Choose a new photo or remove the current one, not both.")
         return data
 
+    def clean_follow_up_window_days(self) -> int:
+        value = self.cleaned_data.get("follow_up_window_days")
+        return 0 if value is None else value
+
+    def clean_follow_up_visits(self) -> int:
+        value = self.cleaned_data.get("follow_up_visits")
+        return 1 if value is None else value
+
     def changes(self) -> dict[str, Any]:
         """The profile fields as the service takes them."""
         return {name: self.cleaned_data[name] for name in self.fields if name not in ("photo", "remove_photo")}
@@ -318,6 +348,8 @@ def profile_initial(profile: DoctorProfile) -> dict[str, Any]:
         "consultation_modes": list(profile.consultation_modes),
         "consultation_fee": profile.consultation_fee,
         "follow_up_fee": profile.follow_up_fee,
+        "follow_up_window_days": profile.follow_up_window_days,
+        "follow_up_visits": profile.follow_up_visits,
         "clinic_name": profile.clinic_name,
         "clinic_address": profile.clinic_address,
         "city": profile.city,

@@ -44,6 +44,8 @@ PROFILE_FIELDS = (
     "bio",
     "consultation_fee",
     "follow_up_fee",
+    "follow_up_window_days",
+    "follow_up_visits",
     "consultation_modes",
     "clinic_name",
     "clinic_address",

@@ -618,7 +618,7 @@ def test_the_public_page_shows_credentials_fees_and_where(client, listed):
         "Video",
         "In person",
         "12 FC Road, Shivajinagar",
-        "Booking opens soon",
+        "Pick a time to book it",
     ):
         assert text in page, text
 

@@ -81,6 +81,8 @@ def form_data(**overrides) -> dict:
         "consultation_modes": ["video", "in_person"],
         "consultation_fee": "600",
         "follow_up_fee": "0",
+        "follow_up_window_days": "14",
+        "follow_up_visits": "2",
         "clinic_name": "Sanjeevani Clinic",
         "clinic_address": "12 FC Road, Shivajinagar",
         "city": "Pune",
