@@ -38,6 +38,7 @@ KINDS: dict[str, Kind] = {
     "consultation_booked": Kind("Booking confirmations", sms_allowed=True, audience=CARE),
     "consultation_cancelled": Kind("Cancellations", sms_allowed=True, audience=CARE),
     "consultation_rescheduled": Kind("Changes of time", sms_allowed=True, audience=CARE),
+    "consultation_progress": Kind("Consultation started, completed or missed", email=False, audience=CARE),
     "consultation_reminder": Kind("Reminders before a consultation", sms=True, sms_allowed=True, audience=CARE),
     "message_received": Kind("New chat messages", email=False, audience=CARE),
     "prescription_issued": Kind("New prescriptions", sms_allowed=True, audience=PATIENTS),

@@ -329,13 +329,13 @@ def consultation_book(
 
 # --- status changes --------------------------------------------------------------
 
-# Which notification each target status sends to the other party. Starting,
-# completing and no-shows have no kind of their own: the participants are in
-# the consultation room (or it is over) when they happen.
-_NOTIFY_KIND = {Status.SCHEDULED: "consultation_booked", Status.CANCELLED: "consultation_cancelled"}
-_NOTIFY_TITLE = {
-    Status.SCHEDULED: "Your consultation request was accepted",
-    Status.CANCELLED: "A consultation was cancelled",
+# What each target status tells the other party (every change is told).
+_NOTIFY = {
+    Status.SCHEDULED: ("consultation_booked", "Your consultation request was accepted"),
+    Status.CANCELLED: ("consultation_cancelled", "A consultation was cancelled"),
+    Status.IN_PROGRESS: ("consultation_progress", "Your doctor has started the consultation"),
+    Status.COMPLETED: ("consultation_progress", "Your consultation is complete"),
+    Status.NO_SHOW: ("consultation_progress", "You missed your consultation"),
 }
 
 
@@ -407,18 +407,19 @@ def consultation_transition(
             },
             description=f"Consultation moved from {source} to {to} by the {role}.",
         )
-        kind = _NOTIFY_KIND.get(to)
-        if kind:
-            body = locked.cancellation_reason if to == Status.CANCELLED else ""
-            for person in _other_parties(locked, role):
-                notification_send(
-                    user=person,
-                    kind=kind,
-                    title=_NOTIFY_TITLE[to],
-                    body=body,
-                    deeplink=_link(locked),
-                    data={"consultation_id": locked.pk},
-                )
+        kind, title = _NOTIFY[to]
+        body = locked.cancellation_reason if to == Status.CANCELLED else ""
+        if to == Status.NO_SHOW:
+            body = "The doctor marked this consultation as missed. Please book again if you still need help."
+        for person in _other_parties(locked, role):
+            notification_send(
+                user=person,
+                kind=kind,
+                title=title,
+                body=body,
+                deeplink=_link(locked),
+                data={"consultation_id": locked.pk},
+            )
         if to == Status.CANCELLED and locked.doctor_id is not None:
             # The slot is free again: the directory's "next available" may move earlier.
             profile = DoctorProfile.all_objects.filter(user_id=locked.doctor_id).first()

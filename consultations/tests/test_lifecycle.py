@@ -183,6 +183,24 @@ def test_accepting_a_request_tells_the_patient_it_is_booked():
     assert list(Notification.objects.values_list("user", "kind")) == [(consultation.patient_id, "consultation_booked")]
 
 
+@pytest.mark.parametrize(
+    ("source", "target", "title"),
+    [
+        ("scheduled", "in_progress", "Your doctor has started the consultation"),
+        ("in_progress", "completed", "Your consultation is complete"),
+        ("scheduled", "no_show", "You missed your consultation"),
+    ],
+)
+def test_starting_completing_and_no_shows_tell_the_patient(source, target, title):
+    consultation = _consultation(source)
+    consultation_transition(
+        consultation=consultation, to=target, by=consultation.doctor, now=consultation.scheduled_at + timedelta(hours=1)
+    )
+    notice = Notification.objects.get()
+    assert (notice.user_id, notice.kind, notice.title) == (consultation.patient_id, "consultation_progress", title)
+    assert notice.deeplink == f"/consultations/{consultation.pk}/"
+
+
 def test_a_cancellation_moves_the_doctors_next_available_slot_earlier():
     profile = DoctorProfileFactory()
     consultation = ConsultationFactory(doctor=profile.user, status="scheduled", scheduled_at=SCHEDULED_AT)
