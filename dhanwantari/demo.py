@@ -705,6 +705,9 @@ def _seed_people(clock: _Clock, password: str) -> dict[str, User]:
             bio=spec["bio"],
             consultation_fee=Decimal(spec["consultation_fee"]),
             follow_up_fee=Decimal(spec["follow_up_fee"]),
+            # Follow-ups at the follow-up fee within 30 days, twice per consultation.
+            follow_up_window_days=30,
+            follow_up_visits=2,
             currency="INR",
             consultation_modes=spec["consultation_modes"],
             clinic_name=spec["clinic_name"],
