@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from email.mime.text import MIMEText
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -75,6 +76,51 @@ def _release(claim: _Claim, field: str) -> None:
     setattr(claim.notification, field, None)
 
 
+# Confirmations that carry the consultation as an .ics file, so it can go
+# straight into the person's calendar (a reschedule updates the same entry; a
+# cancellation's file marks it cancelled).
+CALENDAR_KINDS = frozenset({"consultation_booked", "consultation_rescheduled", "consultation_cancelled"})
+
+
+def _calendar_attachment(notification: Notification) -> MIMEText | None:
+    """The consultation's .ics for a booking or reschedule confirmation, worded for its recipient.
+
+    Built when the email is sent, so it describes the booking as it is then
+    (already moved again, or cancelled, is what the calendar should know).
+    None when the notification is of another kind or names no consultation of
+    this recipient. A failure to build it is logged and the email goes
+    without it: a confirmation is worth more than its calendar file.
+    """
+    consultation_id = (notification.data or {}).get("consultation_id")
+    if notification.kind not in CALENDAR_KINDS or not consultation_id:
+        return None
+    # Imported here: consultations depends on accounts, not the other way round.
+    from consultations.calendar import METHOD, consultation_ics, ics_filename
+    from consultations.models import Consultation
+    from consultations.policies import is_participant
+
+    try:
+        consultation = (
+            Consultation.objects.select_related("patient__patient_profile", "doctor__doctor_profile")
+            .filter(pk=str(consultation_id))
+            .first()
+        )
+        if consultation is None or consultation.scheduled_at is None:
+            return None
+        if not is_participant(notification.user, consultation):
+            return None
+        ics = consultation_ics(consultation, recipient=notification.user)
+    except Exception:  # a bug here must not cost the person their confirmation
+        logger.exception("Calendar file for notification %s failed", notification.pk)
+        return None
+    # Built by hand because Django's attach() cannot carry the `method`
+    # parameter that calendar clients read from the Content-Type.
+    part = MIMEText(ics.decode(), "calendar", "utf-8")
+    part.set_param("method", METHOD)
+    part.add_header("Content-Disposition", "attachment", filename=ics_filename(consultation))
+    return part
+
+
 def _send_email(notification: Notification) -> None:
     user = notification.user
     context = {
@@ -91,6 +137,9 @@ def _send_email(notification: Notification) -> None:
         to=[user.email],
     )
     message.attach_alternative(render_to_string("emails/notification.html", context), "text/html")
+    calendar = _calendar_attachment(notification)
+    if calendar is not None:
+        message.attach(calendar)
     message.send()
 
 

@@ -495,11 +495,14 @@ def consultation_reschedule(
             new={"scheduled_at": slot.start.isoformat(), "reschedule_count": locked.reschedule_count},
             description=f"Consultation moved to another time by the {role}.",
         )
-        for person in _other_parties(locked, role):
+        # Both parties: the other to know, the one who moved it for the
+        # confirmation (and its updated calendar file).
+        movers = {by.pk}
+        for person in [locked.patient, profile.user]:
             notification_send(
                 user=person,
                 kind="consultation_rescheduled",
-                title="A consultation has moved to a new time",
+                title="Your consultation is moved" if person.pk in movers else "A consultation has moved to a new time",
                 body=f"Now {_when(slot.start, person)} (was {_when(old, person)}).",
                 deeplink=_link(locked),
                 data={"consultation_id": locked.pk},

@@ -264,8 +264,9 @@ def test_the_patient_moves_a_booking_and_the_doctor_is_told(patient, profile):
 
     consultation.refresh_from_db()
     assert (consultation.scheduled_at, consultation.reschedule_count) == (TEN_AM + DAY, 1)
-    notice = Notification.objects.get()
-    assert (notice.user, notice.kind) == (profile.user, "consultation_rescheduled")
+    notice = Notification.objects.get(user=profile.user)
+    assert (notice.kind, notice.title) == ("consultation_rescheduled", "A consultation has moved to a new time")
+    assert Notification.objects.get(user=patient).title == "Your consultation is moved"
     assert "Tue 08 Jan 2030, 10:00 AM" in notice.body
     log = AdminLog.objects.filter(record_id=consultation.pk).latest("created_at")
     assert log.old_values == {"scheduled_at": TEN_AM.isoformat()}
