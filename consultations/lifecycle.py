@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.policies import is_staff
@@ -37,10 +38,33 @@ class LifecycleError(ValidationError):
     """A status change refused; the message says why."""
 
 
+# What moving to each status is called, for messages people read.
+VERBS = {
+    Status.SCHEDULED: "accept {it}",
+    Status.IN_PROGRESS: "start {it}",
+    Status.COMPLETED: "complete {it}",
+    Status.CANCELLED: "cancel {it}",
+    Status.NO_SHOW: "mark {it} as missed",
+    Status.REQUESTED: "reopen {it}",
+}
+
+
+def _verb(target: str, it: str) -> str:
+    return VERBS.get(target, "move {it} to " + target).format(it=it)
+
+
+def _label(status: str) -> str:
+    return Status(status).label.lower() if status in Status.values else status
+
+
 class IllegalTransition(LifecycleError):
     def __init__(self, source: str, target: str) -> None:
         self.source, self.target = source, target
-        super().__init__(f"A consultation cannot go from {source} to {target}.", code="illegal_transition")
+        super().__init__(
+            f"A consultation that is {_label(source)} cannot be moved on like that: "
+            f"you cannot {_verb(target, 'it')} now.",
+            code="illegal_transition",
+        )
 
 
 class NotAllowed(LifecycleError):
@@ -48,7 +72,8 @@ class NotAllowed(LifecycleError):
         self.role = role
         who = " or ".join(sorted(transition.by))
         super().__init__(
-            f"Only the consultation's {who} may move it from {transition.source} to {transition.target}.",
+            f"Only the consultation's {who} can "
+            f"{_verb(transition.target, f'a {_label(transition.source)} consultation')}.",
             code="not_allowed",
         )
 
@@ -123,8 +148,10 @@ def transition_check(*, consultation: Consultation, to: str, by: User, reason: s
         raise NotAllowed(transition, role)
     earliest = transition.earliest(consultation)
     if earliest is not None and now < earliest:
+        local = timezone.localtime(earliest)
         raise NotYet(
-            f"This consultation cannot move to {to} before {earliest:%Y-%m-%d %H:%M} UTC.",
+            f"It is too early to {_verb(to, 'this consultation')}: that is possible from "
+            f"{local:%d %b %Y, %I:%M %p} ({local.tzname()}).",
             code="not_yet",
         )
     if transition.needs_reason and not reason.strip():

@@ -89,7 +89,8 @@ def test_each_transition_succeeds_only_for_its_people_and_otherwise_changes_noth
         with pytest.raises(expected) as error:
             consultation_transition(consultation=consultation, to=target, by=person, reason="Travelling", now=NOW)
         if expected is IllegalTransition:
-            assert f"from {source} to {target}" in error.value.messages[0]
+            assert (error.value.source, error.value.target) == (source, target)
+            assert f"A consultation that is {Status(source).label.lower()} cannot" in error.value.messages[0]
         assert _snapshot(consultation) == before
         assert (AdminLog.objects.count(), Notification.objects.count()) == (logs, notes)
         return

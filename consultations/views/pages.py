@@ -1,23 +1,287 @@
-"""Placeholder: being written (issue 5)."""
+"""Consultations: the dashboards, a consultation's page, the waiting room and quick actions.
 
-from django.http import Http404
+Every view here is for a signed-in patient or doctor. A consultation is found
+only through its participants (consultations.queries.participant_consultation
+or policies.consultation_for_participant): for anyone else, staff included,
+it does not exist (404). State changes are POSTs with a CSRF token and go
+through consultations.services; these views only translate.
+
+The small forms live here rather than in consultations/forms.py: they belong
+to these pages only (the booking pages own that module).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import is_local_path
+from accounts.policies import is_doctor, is_patient
+from accounts.queries import user_timezone
+from consultations import lifecycle, queries, services
+from consultations.models import Consultation, Status
+from consultations.policies import consultation_for_participant
+
+EARNINGS_MAX_DAYS = 366
+EARNINGS_RANGE_INVERTED = "The end date is before the start date."
+EARNINGS_RANGE_TOO_LONG = f"Choose at most {EARNINGS_MAX_DAYS} days."
+EARNINGS_RANGE_INCOMPLETE = "Enter both a start and an end date."
+EARNINGS_DEFAULT_SHOWN = "Showing this month instead."
+NO_WAITING_ROOM = "This consultation has no waiting room."
+
+# What the person who made a status change is told.
+TRANSITION_DONE = {
+    Status.SCHEDULED: "Request accepted. The patient is told it is booked.",
+    Status.IN_PROGRESS: "The consultation has started.",
+    Status.COMPLETED: "The consultation is complete.",
+    Status.NO_SHOW: "Marked as a no-show.",
+    Status.CANCELLED: "The consultation is cancelled.",
+}
+REQUEST_DECLINED = "The request is declined. The patient is told."
 
 
-def dashboard(request, **kwargs):
-    raise Http404
+_DATE = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
 
 
-def detail(request, **kwargs):
-    raise Http404
+class EarningsRangeForm(forms.Form):
+    """The earnings range, two days in the doctor's zone, both included (GET ?start=&end=)."""
+
+    start = forms.DateField(label="From", required=False, widget=_DATE)
+    end = forms.DateField(label="To", required=False, widget=_DATE)
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if self.errors:
+            return cleaned
+        if start is None or end is None:
+            raise forms.ValidationError(EARNINGS_RANGE_INCOMPLETE, code="incomplete")
+        if end < start:
+            self.add_error("end", forms.ValidationError(EARNINGS_RANGE_INVERTED, code="inverted"))
+        elif (end - start).days + 1 > EARNINGS_MAX_DAYS:
+            self.add_error("end", forms.ValidationError(EARNINGS_RANGE_TOO_LONG, code="too_long"))
+        return cleaned
 
 
-def waiting_room(request, **kwargs):
-    raise Http404
+class TransitionForm(forms.Form):
+    to = forms.ChoiceField(choices=Status.choices)
+    reason = forms.CharField(max_length=500, required=False)
+    next = forms.CharField(max_length=500, required=False)
 
 
-def presence(request, **kwargs):
-    raise Http404
+# --- dashboards ---------------------------------------------------------------------
 
 
-def transition(request, **kwargs):
-    raise Http404
+@login_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """One address: a patient gets theirs, a doctor theirs; anyone else (staff) 403."""
+    if is_patient(request.user):
+        return _patient_dashboard(request)
+    if is_doctor(request.user):
+        return _doctor_dashboard(request)
+    raise PermissionDenied
+
+
+def _patient_dashboard(request: HttpRequest) -> HttpResponse:
+    dash = queries.patient_dashboard(
+        patient=request.user, now=timezone.now(), history_page=request.GET.get("page") or 1
+    )
+    return render(
+        request,
+        "consultations/dashboard_patient.html",
+        {"dash": dash, "zone": user_timezone(user=request.user), "here": request.get_full_path()},
+    )
+
+
+def _doctor_dashboard(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    zone = user_timezone(user=request.user)
+    month = queries.this_month(now.astimezone(zone).date())
+    asked = "start" in request.GET or "end" in request.GET
+    form = EarningsRangeForm(request.GET if asked else None, initial={"start": month[0], "end": month[1]})
+    earnings_range: tuple[date, date] = month
+    if asked and form.is_valid():
+        earnings_range = (form.cleaned_data["start"], form.cleaned_data["end"])
+    dash = queries.doctor_dashboard(doctor=request.user, now=now, zone=zone, earnings_range=earnings_range)
+    return render(
+        request,
+        "consultations/dashboard_doctor.html",
+        {
+            "dash": dash,
+            "zone": zone,
+            "form": form,
+            "earnings_fallback": asked and not form.is_valid(),
+            "earnings_default_shown": EARNINGS_DEFAULT_SHOWN,
+            "here": request.get_full_path(),
+        },
+    )
+
+
+# --- one consultation ------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def detail(request: HttpRequest, consultation_id: str) -> HttpResponse:
+    now = timezone.now()
+    page = queries.consultation_page(user=request.user, consultation_id=consultation_id, now=now)
+    return render(
+        request,
+        "consultations/detail.html",
+        {
+            "page": page,
+            "c": page.consultation,
+            "actions": page.actions,
+            "viewer": page.actions.role,
+            "zone": user_timezone(user=request.user),
+            "here": request.get_full_path(),
+        },
+    )
+
+
+# The waiting room asks every few seconds; a stamp stays fresh for
+# services.PRESENCE_WINDOW (45 s), so a missed poll or two changes nothing.
+POLL_SECONDS = 5
+
+
+def _opens_minutes() -> int:
+    return settings.WAITING_ROOM_OPENS_MINUTES
+
+
+@login_required
+@require_GET
+def waiting_room(request: HttpRequest, consultation_id: str) -> HttpResponse:
+    """The online waiting room: the patient waits to be admitted, the doctor admits.
+
+    Reading it changes nothing; the page's script reports presence by POSTing
+    to `presence` (and a button does the same without JavaScript).
+    """
+    consultation = queries.participant_consultation(user=request.user, consultation_id=consultation_id)
+    if not consultation.is_online or consultation.is_ai or consultation.scheduled_at is None:
+        raise Http404(NO_WAITING_ROOM)
+    if consultation.status not in queries.LIVE_STATUSES:
+        messages.info(
+            request, f"This consultation is {consultation.get_status_display().lower()}: the waiting room is closed."
+        )
+        return redirect("consultations:detail", consultation.pk)
+    now = timezone.now()
+    actions = queries.consultation_actions(consultation, request.user, now)
+    return render(
+        request,
+        "consultations/waiting_room.html",
+        {
+            "c": consultation,
+            "actions": actions,
+            "viewer": actions.role,
+            "zone": user_timezone(user=request.user),
+            "opens_at": consultation.scheduled_at - timedelta(minutes=_opens_minutes()),
+            "opens_minutes": _opens_minutes(),
+            "is_open": actions.join or actions.role == lifecycle.DOCTOR,
+            "start_from": queries.earliest_start(consultation),
+            "presence": _presence(consultation, now),
+            "poll_seconds": POLL_SECONDS,
+        },
+    )
+
+
+def _presence(consultation: Consultation, now) -> dict:
+    detail_url = reverse("consultations:detail", args=[consultation.pk])
+    data = {
+        "status": consultation.status,
+        "status_label": consultation.get_status_display(),
+        "doctor_present": services.is_present(consultation.doctor_joined_at, now),
+        "patient_present": services.is_present(consultation.patient_joined_at, now),
+        "detail_url": detail_url,
+    }
+    if consultation.status == Status.IN_PROGRESS:
+        data["room_url"] = detail_url + "#room"
+    return data
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+@login_required
+@require_POST
+def presence(request: HttpRequest, consultation_id: str) -> HttpResponse:
+    """Heartbeat from the waiting room: "I am here". Answers who else is, and the status.
+
+    JSON for the page's script ({status, doctor_present, patient_present,
+    detail_url, room_url once started}); a plain form POST is sent back to the
+    waiting room. Too early for the patient: 409 with the reason.
+    """
+    consultation = consultation_for_participant(request.user, consultation_id)
+    if not consultation.is_online or consultation.is_ai:
+        raise Http404(NO_WAITING_ROOM)
+    now = timezone.now()
+    status_code, note = 200, ""
+    if consultation.status in queries.LIVE_STATUSES:
+        try:
+            services.consultation_join(consultation=consultation, user=request.user, now=now)
+        except services.WaitingRoomClosed as closed:
+            status_code, note = 409, queries.validation_message(closed)
+    else:
+        note = f"This consultation is {consultation.get_status_display().lower()}."
+
+    if _wants_json(request):
+        data = _presence(consultation, now)
+        if status_code != 200:
+            data["error"] = note
+            if consultation.scheduled_at is not None:
+                data["opens_at"] = (consultation.scheduled_at - timedelta(minutes=_opens_minutes())).isoformat()
+        elif note:
+            data["message"] = note
+        return JsonResponse(data, status=status_code)
+
+    if status_code != 200:
+        messages.error(request, note)
+    elif note:
+        messages.info(request, note)
+    else:
+        messages.success(request, "Your doctor can see that you are here.")
+    return redirect("consultations:waiting_room", consultation.pk)
+
+
+@login_required
+@require_POST
+def transition(request: HttpRequest, consultation_id: str) -> HttpResponse:
+    """A quick action: accept, decline, start, mark no-show, complete (POST `to`, `reason`, `next`).
+
+    A refusal is shown as the lifecycle's own message, back where it was asked.
+    """
+    consultation = consultation_for_participant(request.user, consultation_id)
+    form = TransitionForm(request.POST)
+    detail_url = reverse("consultations:detail", args=[consultation.pk])
+    back = request.POST.get("next", "")
+    back = back if is_local_path(back) else detail_url
+    if not form.is_valid():
+        messages.error(request, "That action is not one this page offers.")
+        return redirect(back)
+    target, was = form.cleaned_data["to"], consultation.status
+    try:
+        services.consultation_transition(
+            consultation=consultation, to=target, by=request.user, reason=form.cleaned_data["reason"]
+        )
+    except lifecycle.LifecycleError as refused:
+        messages.error(request, queries.validation_message(refused))
+        return redirect(back)
+    if target == Status.CANCELLED and was == Status.REQUESTED:
+        messages.success(request, REQUEST_DECLINED)
+    else:
+        messages.success(request, TRANSITION_DONE[target])
+    if target == Status.IN_PROGRESS:
+        # Started: the doctor goes where the consultation happens.
+        return redirect(detail_url + ("#room" if consultation.is_online else ""))
+    return redirect(back)

@@ -58,7 +58,7 @@ def test_a_new_doctor_completes_their_profile_and_submits_it_on_a_phone(phone_pa
         files=[{"name": "meera.jpg", "mimeType": "image/jpeg", "buffer": jpeg_with_gps(size=(900, 1200))}]
     )
     page.get_by_label("First consultation").fill("600")
-    page.get_by_label("Follow-up").fill("300")
+    page.get_by_label("Follow-up fee in rupees").fill("300")
     page.get_by_label("Clinic name").fill("Sanjeevani Homeopathy Clinic")
     page.get_by_label("Address").fill("12 FC Road, Shivajinagar")
     page.get_by_label("City or town").fill("Pune")
