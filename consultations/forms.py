@@ -18,7 +18,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
-from consultations.models import Consultation, Mode
+from consultations.models import Consultation, Mode, Status
 from consultations.schemas import SEVERITIES, THERMALS
 from doctors.availability import Slot
 
@@ -182,3 +182,41 @@ class RescheduleForm(forms.Form):
     def __init__(self, *args: Any, slots: list[Slot], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["slot"] = SlotField(slots=slots, label="New time", widget=forms.RadioSelect)
+
+
+# --- the dashboards' small forms ------------------------------------------------------
+
+EARNINGS_MAX_DAYS = 366
+EARNINGS_RANGE_INVERTED = "The end date is before the start date."
+EARNINGS_RANGE_TOO_LONG = f"Choose at most {EARNINGS_MAX_DAYS} days."
+EARNINGS_RANGE_INCOMPLETE = "Enter both a start and an end date."
+EARNINGS_DEFAULT_SHOWN = "Showing this month instead."
+
+
+_DATE = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+
+
+class EarningsRangeForm(forms.Form):
+    """The earnings range, two days in the doctor's zone, both included (GET ?start=&end=)."""
+
+    start = forms.DateField(label="From", required=False, widget=_DATE)
+    end = forms.DateField(label="To", required=False, widget=_DATE)
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if self.errors:
+            return cleaned
+        if start is None or end is None:
+            raise forms.ValidationError(EARNINGS_RANGE_INCOMPLETE, code="incomplete")
+        if end < start:
+            self.add_error("end", forms.ValidationError(EARNINGS_RANGE_INVERTED, code="inverted"))
+        elif (end - start).days + 1 > EARNINGS_MAX_DAYS:
+            self.add_error("end", forms.ValidationError(EARNINGS_RANGE_TOO_LONG, code="too_long"))
+        return cleaned
+
+
+class TransitionForm(forms.Form):
+    to = forms.ChoiceField(choices=Status.choices)
+    reason = forms.CharField(max_length=500, required=False)
+    next = forms.CharField(max_length=500, required=False)

@@ -5,16 +5,12 @@ only through its participants (consultations.queries.participant_consultation
 or policies.consultation_for_participant): for anyone else, staff included,
 it does not exist (404). State changes are POSTs with a CSRF token and go
 through consultations.services; these views only translate.
-
-The small forms live here rather than in consultations/forms.py: they belong
-to these pages only (the booking pages own that module).
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -29,14 +25,10 @@ from accounts.models import is_local_path
 from accounts.policies import is_doctor, is_patient
 from accounts.queries import user_timezone
 from consultations import lifecycle, queries, services
+from consultations.forms import EARNINGS_DEFAULT_SHOWN, EarningsRangeForm, TransitionForm
 from consultations.models import Consultation, Status
 from consultations.policies import consultation_for_participant
 
-EARNINGS_MAX_DAYS = 366
-EARNINGS_RANGE_INVERTED = "The end date is before the start date."
-EARNINGS_RANGE_TOO_LONG = f"Choose at most {EARNINGS_MAX_DAYS} days."
-EARNINGS_RANGE_INCOMPLETE = "Enter both a start and an end date."
-EARNINGS_DEFAULT_SHOWN = "Showing this month instead."
 NO_WAITING_ROOM = "This consultation has no waiting room."
 
 # What the person who made a status change is told.
@@ -48,35 +40,6 @@ TRANSITION_DONE = {
     Status.CANCELLED: "The consultation is cancelled.",
 }
 REQUEST_DECLINED = "The request is declined. The patient is told."
-
-
-_DATE = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
-
-
-class EarningsRangeForm(forms.Form):
-    """The earnings range, two days in the doctor's zone, both included (GET ?start=&end=)."""
-
-    start = forms.DateField(label="From", required=False, widget=_DATE)
-    end = forms.DateField(label="To", required=False, widget=_DATE)
-
-    def clean(self):
-        cleaned = super().clean()
-        start, end = cleaned.get("start"), cleaned.get("end")
-        if self.errors:
-            return cleaned
-        if start is None or end is None:
-            raise forms.ValidationError(EARNINGS_RANGE_INCOMPLETE, code="incomplete")
-        if end < start:
-            self.add_error("end", forms.ValidationError(EARNINGS_RANGE_INVERTED, code="inverted"))
-        elif (end - start).days + 1 > EARNINGS_MAX_DAYS:
-            self.add_error("end", forms.ValidationError(EARNINGS_RANGE_TOO_LONG, code="too_long"))
-        return cleaned
-
-
-class TransitionForm(forms.Form):
-    to = forms.ChoiceField(choices=Status.choices)
-    reason = forms.CharField(max_length=500, required=False)
-    next = forms.CharField(max_length=500, required=False)
 
 
 # --- dashboards ---------------------------------------------------------------------
