@@ -80,6 +80,11 @@ class ConsultationAdmin(SoftDeleteAdminMixin, admin.ModelAdmin):
                     "cancelled_at",
                     "cancelled_by",
                     "cancellation_reason",
+                    "reschedule_count",
+                    "reminder_24h_sent_at",
+                    "reminder_1h_sent_at",
+                    "patient_joined_at",
+                    "doctor_joined_at",
                 )
             },
         ),
@@ -97,20 +102,32 @@ class ConsultationAdmin(SoftDeleteAdminMixin, admin.ModelAdmin):
                     "paid_at",
                     "refund_amount",
                     "refunded_at",
+                    "refund_reference",
                 )
             },
         ),
         ("Record", {"fields": ("created_at", "updated_at", "deleted_at")}),
     )
-    # Status and payment move only through consultations.services (the model
-    # says so), which audit and notify; here they are shown, not edited. Whose
-    # consultation it is, and of which kind, never changes.
+    # Status, time and payment move only through consultations.services and
+    # payments.services (the model says so), which lock, audit and notify;
+    # here they are shown, not edited. Whose consultation it is, and of which
+    # kind, never changes.
     readonly_fields = (
         "id",
         "consultation_type",
         "patient",
         "status",
         "messages_link",
+        "scheduled_at",
+        "duration_minutes",
+        "reschedule_count",
+        "reminder_24h_sent_at",
+        "reminder_1h_sent_at",
+        "patient_joined_at",
+        "doctor_joined_at",
+        "fee_amount",
+        "currency",
+        "refund_reference",
         "started_at",
         "ended_at",
         "cancelled_at",

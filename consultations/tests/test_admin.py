@@ -128,23 +128,18 @@ def test_a_consultation_whose_doctor_was_deleted_can_still_be_saved(staff_client
         "doctor": consultation.doctor_id,
         "mode": "video",
         "follow_up_of": "",
-        "scheduled_at_0": "",
-        "scheduled_at_1": "",
-        "duration_minutes": "30",
         "chief_complaint": consultation.chief_complaint,
         "symptoms": json.dumps(consultation.symptoms),
         "triage_level": "",
         "ai_summary": "",
         "doctor_notes": "",
-        "fee_amount": "500.00",
-        "currency": "INR",
     }
 
     response = staff_client.post(reverse("admin:consultations_consultation_change", args=[consultation.pk]), data)
 
     assert response.status_code == 302
     consultation.refresh_from_db()
-    assert (consultation.mode, consultation.duration_minutes) == ("video", 30)
+    assert consultation.mode == "video"
 
 
 def test_consultations_are_booked_not_added_in_the_admin(staff_client):
@@ -157,8 +152,18 @@ def test_the_patient_status_and_payment_are_shown_but_not_editable(staff_client)
     response = staff_client.get(reverse("admin:consultations_consultation_change", args=[consultation.pk]))
 
     form_fields = response.context["adminform"].form.fields
-    assert {"patient", "status", "payment_status", "paid_at", "refund_amount"}.isdisjoint(form_fields)
-    assert "scheduled_at" in form_fields
+    # Time and money move through the services (reschedule, payments), never here.
+    assert {
+        "patient",
+        "status",
+        "scheduled_at",
+        "duration_minutes",
+        "fee_amount",
+        "payment_status",
+        "paid_at",
+        "refund_amount",
+    }.isdisjoint(form_fields)
+    assert {"mode", "chief_complaint"} <= set(form_fields)
 
 
 @pytest.mark.parametrize("changelist_name", ["consultations_message", "consultations_patientconsultationhistory"])
