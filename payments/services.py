@@ -296,6 +296,40 @@ def _refund_after_commit(consultation_id: str) -> None:
 # --- offline: recorded by the doctor or staff ---------------------------------------------
 
 
+def _save_offline(
+    locked: Consultation,
+    before: dict[str, Any],
+    *,
+    what: str,
+    by: User,
+    role: str,
+    receipt: str,
+    amount: Decimal,
+    now: datetime,
+) -> None:
+    """Save a payment or refund the clinic recorded, with its event and audit row."""
+    _save(locked, before)
+    _record_event(
+        provider=Provider.OFFLINE,
+        event_id=new_id("offline"),
+        event_type=f"offline.{what}",
+        consultation=locked,
+        outcome=Outcome.APPLIED,
+        note=f"Recorded by the {role}, receipt {receipt}.",
+        by=by,
+        amount=amount,
+        currency=locked.currency,
+        occurred_at=now,
+        payload={"receipt_number": receipt},
+    )
+    _audit(
+        by=by,
+        locked=locked,
+        before=before,
+        description=f"{what.capitalize()} recorded by the {role} (receipt {receipt}).",
+    )
+
+
 def payment_record_offline(
     *, consultation: Consultation, by: User, amount: Decimal, receipt_number: str, now: datetime | None = None
 ) -> Consultation:
@@ -326,21 +360,7 @@ def payment_record_offline(
             locked.payment_method = PaymentMethod.OFFLINE
         locked.payment_reference = receipt
         locked.paid_at = now
-        _save(locked, before)
-        _record_event(
-            provider=Provider.OFFLINE,
-            event_id=new_id("offline"),
-            event_type="offline.payment",
-            consultation=locked,
-            outcome=Outcome.APPLIED,
-            note=f"Recorded by the {role}, receipt {receipt}.",
-            by=by,
-            amount=amount,
-            currency=locked.currency,
-            occurred_at=now,
-            payload={"receipt_number": receipt},
-        )
-        _audit(by=by, locked=locked, before=before, description=f"Payment recorded by the {role} (receipt {receipt}).")
+        _save_offline(locked, before, what="payment", by=by, role=role, receipt=receipt, amount=amount, now=now)
         _notify(
             locked,
             kind="payment_received",
@@ -379,21 +399,7 @@ def refund_record_offline(
         locked.payment_status = PaymentStatus.REFUNDED
         locked.refund_reference = receipt
         locked.refunded_at = now
-        _save(locked, before)
-        _record_event(
-            provider=Provider.OFFLINE,
-            event_id=new_id("offline"),
-            event_type="offline.refund",
-            consultation=locked,
-            outcome=Outcome.APPLIED,
-            note=f"Recorded by the {role}, receipt {receipt}.",
-            by=by,
-            amount=amount,
-            currency=locked.currency,
-            occurred_at=now,
-            payload={"receipt_number": receipt},
-        )
-        _audit(by=by, locked=locked, before=before, description=f"Refund recorded by the {role} (receipt {receipt}).")
+        _save_offline(locked, before, what="refund", by=by, role=role, receipt=receipt, amount=amount, now=now)
         _notify(
             locked,
             kind="refund_processed",
