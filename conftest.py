@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from dhanwantari.testing.browser import CHROMIUM_ARGS, chromium_path
+from dhanwantari.testing.browser import CHROMIUM_ARGS, chromium_path, phone_context
 
 
 @pytest.fixture(autouse=True)
@@ -92,13 +92,17 @@ def page(browser, live_server):
 
 @pytest.fixture
 def phone_page(browser, live_server):
-    context = browser.new_context(
-        base_url=live_server.url,
-        viewport={"width": 390, "height": 844},
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-    )
+    context = phone_context(browser, live_server.url)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def second_phone(browser, live_server):
+    """Another phone with its own cookies, for the other person in a journey."""
+    context = phone_context(browser, live_server.url)
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page

@@ -312,7 +312,7 @@ def consultation_book(
         payment_note = {
             PaymentStatus.NOT_REQUIRED: "No payment is needed.",
             PaymentStatus.PENDING: (
-                "Please pay at the clinic." if pay_at_clinic else "Payment is pending: please pay to confirm."
+                "Please pay at the clinic." if pay_at_clinic else "Please pay before the consultation."
             ),
         }[payment_status]
         notification_send(

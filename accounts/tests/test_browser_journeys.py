@@ -10,7 +10,6 @@ Content-Security-Policy will forbid them). Screenshots go to test-artifacts/
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -19,87 +18,17 @@ from playwright.sync_api import Page, expect
 
 from accounts.models import Notification, Role, User
 from accounts.tests.factories import TEST_PASSWORD, PatientUserFactory
+from dhanwantari.testing.browser import (
+    NARROWEST_PHONE,
+    assert_sound,
+    assert_sound_at_360,
+    screenshot,
+    watch_for_problems,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
 NEW_PASSWORD = "quiet-river-morning-42"
-NARROWEST_PHONE = {"width": 360, "height": 740}
-
-
-class Watch(list):
-    """Problems seen so far (a list of strings), and the HTML documents served."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.documents: list[tuple[str, str]] = []
-
-
-def watch_for_problems(page: Page) -> Watch:
-    """Collect console errors, failed requests, error responses and served pages from now on."""
-    problems = Watch()
-    page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-    # ERR_ABORTED: the browser dropped a request because the test navigated on
-    # (the favicon, typically); a missing file shows up as an HTTP error instead.
-    page.on(
-        "requestfailed",
-        lambda req: (
-            problems.append(f"request failed: {req.url} {req.failure}")
-            if "ERR_ABORTED" not in (req.failure or "")
-            else None
-        ),
-    )
-    page.on("response", lambda res: problems.append(f"HTTP {res.status}: {res.url}") if res.status >= 400 else None)
-
-    def keep_documents(route) -> None:
-        # Each page's HTML as served, kept before the browser navigates on.
-        if route.request.resource_type != "document":
-            route.fallback()
-            return
-        response = route.fetch(max_redirects=0)
-        if response.ok:
-            problems.documents.append((route.request.url, response.text()))
-        route.fulfill(response=response)
-
-    page.route("**/*", keep_documents)
-    return problems
-
-
-INLINE_STYLE = re.compile(r"<[^>]+\sstyle\s*=", re.IGNORECASE)
-INLINE_SCRIPT = re.compile(r"<script(?![^>]*\ssrc=)[^>]*>", re.IGNORECASE)
-INLINE_HANDLER = re.compile(r"<[^>]+\son[a-z]+\s*=", re.IGNORECASE)
-
-
-def assert_sound(page: Page, problems: Watch) -> None:
-    """The page as it stands: no errors so far, no sideways scroll, and no page
-    served so far with inline script or style (the CSP will forbid them).
-
-    The served HTML is checked, not the live DOM: Chromium's autofill adds
-    style="" to form inputs by itself.
-    """
-    assert list(problems) == [], list(problems)
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), (
-        f"{page.url} is wider than the viewport"
-    )
-    while problems.documents:
-        url, html = problems.documents.pop()
-        for pattern in (INLINE_STYLE, INLINE_SCRIPT, INLINE_HANDLER):
-            found = pattern.search(html)
-            assert found is None, f"{url} serves {found.group(0)!r}"
-
-
-def assert_sound_at_360(page: Page, problems: Watch) -> None:
-    """Check the page on the narrowest phone we support, then restore the viewport."""
-    viewport = page.viewport_size
-    page.set_viewport_size(NARROWEST_PHONE)
-    assert_sound(page, problems)
-    page.set_viewport_size(viewport)
-
-
-def screenshot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
 
 
 def link_in(message: mail.EmailMessage) -> str:

@@ -15,72 +15,24 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from consultations.models import Consultation
 from consultations.tests.factories import ConsultationFactory, MessageFactory
-from dhanwantari.testing.browser import sign_in
+from dhanwantari.testing.browser import assert_sound, screenshot, sign_in
+from dhanwantari.testing.browser import watch_for_problems as watch
 from doctors.tests.factories import DoctorProfileFactory
 from patients.tests.factories import PatientProfileFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
 DASHBOARD = reverse("consultations:dashboard")
-INLINE = [
-    re.compile(r"<[^>]+\sstyle\s*=", re.IGNORECASE),
-    re.compile(r"<script(?![^>]*\ssrc=)[^>]*>", re.IGNORECASE),
-    re.compile(r"<[^>]+\son[a-z]+\s*=", re.IGNORECASE),
-]
 # The patient's page asks every 5 s and moves 3 s after being admitted.
 WAIT_MS = 15_000
-
-
-class Watch(list):
-    """Problems seen so far, and the HTML documents served (checked for inline code)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.documents: list[tuple[str, str]] = []
-
-
-def watch(page: Page) -> Watch:
-    problems = Watch()
-    page.on("console", lambda msg: problems.append(f"console: {msg.text}") if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-    page.on("response", lambda res: problems.append(f"HTTP {res.status}: {res.url}") if res.status >= 400 else None)
-    page.on(
-        "requestfailed",
-        lambda req: problems.append(f"failed: {req.url}") if "ERR_ABORTED" not in (req.failure or "") else None,
-    )
-
-    def keep_documents(route) -> None:
-        if route.request.resource_type != "document":
-            route.fallback()
-            return
-        response = route.fetch(max_redirects=0)
-        if response.ok:
-            problems.documents.append((route.request.url, response.text()))
-        route.fulfill(response=response)
-
-    page.route("**/*", keep_documents)
-    return problems
-
-
-def assert_sound(page: Page, problems: Watch) -> None:
-    assert list(problems) == []
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), f"{page.url} scrolls sideways"
-    while problems.documents:
-        url, html = problems.documents.pop()
-        for pattern in INLINE:
-            found = pattern.search(html)
-            assert found is None, f"{url} serves {found.group(0)!r}"
 
 
 def assert_big_enough(page: Page, selector: str) -> None:
@@ -90,27 +42,6 @@ def assert_big_enough(page: Page, selector: str) -> None:
     )
     assert heights, f"no buttons in {selector}"
     assert min(heights) >= 40, heights  # .button--small is 40px; the rest 44px or more
-
-
-def screenshot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
-
-
-@pytest.fixture
-def second_phone(browser, live_server):
-    """Another phone: its own cookies, so another person can sign in on it."""
-    context = browser.new_context(
-        base_url=live_server.url,
-        viewport={"width": 390, "height": 844},
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-    )
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
 
 
 def test_the_doctor_admits_a_waiting_patient_and_both_phones_follow(phone_page: Page, second_phone: Page):
@@ -136,7 +67,7 @@ def test_the_doctor_admits_a_waiting_patient_and_both_phones_follow(phone_page: 
     clinic = phone_page
     clinic_problems = watch(clinic)
     sign_in(clinic, doctor.user.email)
-    clinic.get_by_role("link", name="Dashboard", exact=True).tap()
+    clinic.get_by_role("navigation", name="Main").get_by_role("link", name="Appointments").tap()
     expect(clinic.get_by_role("heading", level=1)).to_have_text("Your appointments")
     booking = clinic.locator(f'[data-consultation="{consultation.pk}"]')
     expect(booking).to_contain_text("Meera Iyer")

@@ -122,7 +122,7 @@ def test_a_pending_fee_offers_the_patient_to_pay_and_the_doctor_to_record_it(cli
     consultation = ConsultationFactory(patient=patient, doctor=doctor, fee_amount=Decimal("600.00"))
     patient_html = text(signed_in(client, patient).get(detail_url(consultation)))
     assert reverse("payments:pay", args=[consultation.pk]) in patient_html
-    assert "please pay to confirm" in patient_html
+    assert "please pay before your consultation" in patient_html
     doctor_html = text(signed_in(Client(), doctor).get(detail_url(consultation)))
     assert reverse("payments:record_payment", args=[consultation.pk]) in doctor_html
     assert reverse("payments:pay", args=[consultation.pk]) not in doctor_html

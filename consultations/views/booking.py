@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.views.decorators.http import require_http_methods
 
 from accounts.policies import is_patient
@@ -28,9 +28,24 @@ from doctors.queries import doctor_public, upcoming_slots
 BOOKING_DAYS = 14
 
 BOOKED = "Your consultation is booked."
-BOOKED_PAY = "Your consultation is booked. Please complete the payment to confirm it."
+BOOKED_PAY = "Your consultation is booked. Please pay for it before it starts."
+# With the offline provider there is nothing to complete here: the clinic is paid.
+BOOKED_PAY_CLINIC = "Your consultation is booked. Here is how to pay the clinic."
 CANCELLED = "The consultation is cancelled."
 RESCHEDULED = "The consultation has moved to {when}."
+# Who gives the money back (the clinic by hand, or Razorpay), told to whoever cancelled.
+REFUND_HOW = {
+    (lifecycle.PATIENT, "clinic"): "The clinic gives it back to you and records it here.",
+    (lifecycle.PATIENT, "razorpay"): "It goes back to the account you paid from.",
+    (lifecycle.DOCTOR, "clinic"): "Record the refund once you have given it back.",
+    (lifecycle.DOCTOR, "razorpay"): "Razorpay returns it to the patient.",
+}
+
+
+def _refund_how(consultation: Consultation, role: str | None) -> str:
+    via = "razorpay" if consultation.payment_method == PaymentMethod.RAZORPAY else "clinic"
+    return REFUND_HOW.get((role, via), "")
+
 
 # Which form field each booking error belongs next to.
 _BOOKING_ERROR_FIELD = {
@@ -125,7 +140,8 @@ def book(request: HttpRequest, profile_id: str) -> HttpResponse:
                 form.fields["slot"].choices = [(slot_value(s.start), slot_label(s)) for s in slots]
         else:
             if consultation.payment_status == PaymentStatus.PENDING and not consultation.payment_method:
-                messages.success(request, BOOKED_PAY)
+                online = settings.PAYMENT_PROVIDER == PaymentMethod.RAZORPAY
+                messages.success(request, BOOKED_PAY if online else BOOKED_PAY_CLINIC)
                 return redirect("payments:pay", consultation_id=consultation.pk)
             messages.success(request, BOOKED)
             return redirect("consultations:detail", consultation_id=consultation.pk)
@@ -183,10 +199,11 @@ def cancel(request: HttpRequest, consultation_id: str) -> HttpResponse:
             for message in exc.messages:
                 form.add_error(field, message)
         else:
-            note = {
-                PaymentStatus.REFUND_PENDING: f" A refund of {consultation.currency} {consultation.refund_amount} "
-                "is on its way.",
-            }.get(consultation.payment_status, "")
+            note = ""
+            if consultation.payment_status == PaymentStatus.REFUND_PENDING:
+                how = _refund_how(consultation, role)
+                note = f" A refund of {consultation.currency} {consultation.refund_amount} is on its way."
+                note += f" {how}" if how else ""
             messages.success(request, CANCELLED + note)
             return redirect(detail)
     return render(
@@ -196,6 +213,7 @@ def cancel(request: HttpRequest, consultation_id: str) -> HttpResponse:
             "consultation": consultation,
             "form": form,
             "refund_summary": policies.refund_summary(consultation, role, now),
+            "refund_how": _refund_how(consultation, role) if policies.refund_due(consultation, role, now) else "",
             "reason_required": consultation.status == Status.SCHEDULED,
         },
     )
@@ -231,8 +249,9 @@ def reschedule(request: HttpRequest, consultation_id: str) -> HttpResponse:
                 slot_days, slots = _slots(profile)
                 form.fields["slot"].choices = [(slot_value(s.start), slot_label(s)) for s in slots]
         else:
-            when = timezone.localtime(consultation.scheduled_at)
-            messages.success(request, RESCHEDULED.format(when=f"{when:%a %d %b %Y, %I:%M %p}"))
+            # The same format as the consultation page shows ("1:56 PM", not "01:56 PM").
+            when = dateformat.format(timezone.localtime(consultation.scheduled_at), "D j M Y, g:i A")
+            messages.success(request, RESCHEDULED.format(when=when))
             return redirect(detail)
     slot_groups, slot_ids = _slot_groups(slot_days, form["slot"].value())
     return render(

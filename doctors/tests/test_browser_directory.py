@@ -14,73 +14,19 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from dhanwantari.testing.browser import sign_in
+from dhanwantari.testing.browser import assert_sound, screenshot, sign_in
+from dhanwantari.testing.browser import watch_for_problems as watch
 from doctors import geo, services
 from doctors.models import DoctorProfile
 from doctors.tests.factories import DoctorProfileFactory, DoctorReviewFactory, weekday_hours
 from patients.tests.factories import PatientProfileFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
-INLINE = [
-    re.compile(r"<[^>]+\sstyle\s*=", re.IGNORECASE),
-    re.compile(r"<script(?![^>]*\ssrc=)[^>]*>", re.IGNORECASE),
-    re.compile(r"<[^>]+\son[a-z]+\s*=", re.IGNORECASE),
-]
-
-
-class Watch(list):
-    """Problems seen so far, and the HTML documents served (checked for inline code)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.documents: list[tuple[str, str]] = []
-
-
-def watch(page: Page) -> Watch:
-    problems = Watch()
-    page.on("console", lambda msg: problems.append(f"console: {msg.text}") if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-    page.on("response", lambda res: problems.append(f"HTTP {res.status}: {res.url}") if res.status >= 400 else None)
-    page.on(
-        "requestfailed",
-        lambda req: problems.append(f"failed: {req.url}") if "ERR_ABORTED" not in (req.failure or "") else None,
-    )
-
-    def keep_documents(route) -> None:
-        if route.request.resource_type != "document":
-            route.fallback()
-            return
-        response = route.fetch(max_redirects=0)
-        if response.ok:
-            problems.documents.append((route.request.url, response.text()))
-        route.fulfill(response=response)
-
-    page.route("**/*", keep_documents)
-    return problems
-
-
-def assert_sound(page: Page, problems: Watch) -> None:
-    assert list(problems) == []
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), f"{page.url} scrolls sideways"
-    while problems.documents:
-        url, html = problems.documents.pop()
-        for pattern in INLINE:
-            found = pattern.search(html)
-            assert found is None, f"{url} serves {found.group(0)!r}"
-
-
-def screenshot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
 
 
 def at(city: str) -> dict[str, Decimal]:

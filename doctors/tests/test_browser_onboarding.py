@@ -11,15 +11,15 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from accounts.tests.test_browser_journeys import (
+from consultations.tests.factories import ConsultationFactory
+from dhanwantari.testing.browser import (
     ARTIFACTS,
     assert_sound,
     assert_sound_at_360,
     screenshot,
+    sign_in,
     watch_for_problems,
 )
-from consultations.tests.factories import ConsultationFactory
-from dhanwantari.testing.browser import sign_in
 from doctors.models import DoctorDocument, DoctorProfile, DoctorReview
 from doctors.tests.factories import DoctorProfileFactory
 from doctors.tests.test_profile_onboarding import new_doctor

@@ -11,76 +11,20 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from dhanwantari.testing.browser import sign_in
+from dhanwantari.testing.browser import ARTIFACTS, assert_sound, screenshot, sign_in
+from dhanwantari.testing.browser import watch_for_problems as watch
 from patients.forms import PIN_INVALID
 from patients.models import PatientProfile
 from patients.tests.factories import PatientProfileFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
 PHONE = {"width": 390, "height": 844}
-
-INLINE_STYLE = re.compile(r"<[^>]+\sstyle\s*=", re.IGNORECASE)
-INLINE_SCRIPT = re.compile(r"<script(?![^>]*\ssrc=)[^>]*>", re.IGNORECASE)
-INLINE_HANDLER = re.compile(r"<[^>]+\son[a-z]+\s*=", re.IGNORECASE)
-
-
-class Problems(list):
-    """Console errors, failed requests and error responses seen so far, and the HTML served."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.documents: list[tuple[str, str]] = []
-
-
-def watch(page: Page) -> Problems:
-    problems = Problems()
-    page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-    page.on(
-        "requestfailed",
-        lambda req: (
-            problems.append(f"request failed: {req.url} {req.failure}")
-            if "ERR_ABORTED" not in (req.failure or "")
-            else None
-        ),
-    )
-    page.on("response", lambda res: problems.append(f"HTTP {res.status}: {res.url}") if res.status >= 400 else None)
-
-    def keep_documents(route) -> None:
-        if route.request.resource_type != "document":
-            route.fallback()
-            return
-        response = route.fetch(max_redirects=0)
-        if response.ok:
-            problems.documents.append((route.request.url, response.text()))
-        route.fulfill(response=response)
-
-    page.route("**/*", keep_documents)
-    return problems
-
-
-def assert_sound(page: Page, problems: Problems) -> None:
-    assert list(problems) == [], list(problems)
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), f"{page.url} scrolls sideways"
-    while problems.documents:
-        url, html = problems.documents.pop()
-        for pattern in (INLINE_STYLE, INLINE_SCRIPT, INLINE_HANDLER):
-            found = pattern.search(html)
-            assert found is None, f"{url} serves {found.group(0)!r}"
-
-
-def screenshot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
 
 
 def row(page: Page, list_id: str, number: int):

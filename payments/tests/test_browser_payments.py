@@ -10,9 +10,8 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from accounts.tests.test_browser_journeys import assert_sound, assert_sound_at_360, screenshot, watch_for_problems
 from consultations.models import Consultation
-from dhanwantari.testing.browser import sign_in
+from dhanwantari.testing.browser import assert_sound, assert_sound_at_360, screenshot, sign_in, watch_for_problems
 from payments.models import PaymentEvent
 from payments.tests.conftest import booked
 
@@ -20,15 +19,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def watch(page: Page):
-    """watch_for_problems, plus leave to reach the fake gateway on loopback.
-
-    The watcher hands pages to the browser through Playwright's router, so
-    Chromium counts them as public and asks before they load anything from a
-    loopback address, which is where the fake Razorpay listens. The real
-    Checkout is served from a public address: no such prompt in production.
-    """
-    page.context.grant_permissions(["local-network-access"])
-    return watch_for_problems(page)
+    return watch_for_problems(page, loopback=True)
 
 
 def test_a_patient_pays_with_razorpay_and_sees_paid(phone_page: Page, fake_razorpay):
