@@ -24,7 +24,9 @@ queries, which name `patient_001` and `doctor_001`, run verbatim against it):
   back with it.
 
 Idempotent: every row is written with `update_or_create` on its fixed id (soft
-deleted rows included, and restored), so a second run changes no row counts
+deleted rows included, and restored), except prescriptions, which are
+immutable once issued and so are deleted and written again under the same ids
+and verification codes; a second run changes no row counts
 and puts edited demo rows back. Times are relative to today in India, so the
 future appointments stay in the future; on the same day a re-run writes the
 same values (apart from `updated_at` and the two consultations happening right
@@ -56,6 +58,8 @@ from doctors.models import DoctorProfile, DoctorReview, VerificationStatus
 from doctors.services import next_available_refresh_all
 from patients.models import PatientProfile
 from prescriptions.models import Prescription, PrescriptionItem
+from prescriptions.potency import parse_potency
+from prescriptions.queries import remedy_lookup
 
 # Published in the README and printed by seed_demo; outside DEBUG the command refuses
 # a database with real accounts (see `seed`).
@@ -1441,28 +1445,25 @@ def _seed_messages(consultations: dict[str, Consultation]) -> None:
 # --- prescriptions ------------------------------------------------------------------
 
 
-def _potency(text: str) -> tuple[int | None, str]:
-    """'30C' -> (30, 'C'); '1M' -> (1000, 'C'); '6X' -> (6, 'X'); 'LM1' -> (1, 'LM'); 'Q' -> (None, 'Q')."""
-    if text in ("", "Q"):
-        return None, text
-    if text.startswith("LM"):
-        return int(text[2:]), "LM"
-    if text.endswith("M"):
-        return int(text[:-1]) * 1000, "C"
-    return int(text[:-1]), text[-1]
-
-
 def _rx(remedy: str, potency: str, dose: str, frequency: str, duration: str, **extra: Any) -> dict[str, Any]:
-    value, scale = _potency(potency)
+    """One item. `frequency` is free text unless `repetition` (a Repetition choice) says it all."""
+    parsed = parse_potency(potency, required=False)
+    form = extra.get("form", "globules")
     return {
         "remedy_name": remedy,
-        "potency_value": value,
-        "potency_scale": scale,
-        "dosage_form": extra.get("form", "globules"),
+        "potency_value": parsed.value if parsed else None,
+        "potency_scale": parsed.scale if parsed else "",
+        "dosage_form": form,
+        "pill_size": extra.get("pill_size", 30 if form == "globules" else None),
         "dose": dose,
+        "repetition": extra.get("repetition", ""),
         "frequency": frequency,
         "duration": duration,
         "quantity": extra.get("quantity", "2 dram"),
+        "lm_plan": extra.get("lm_plan"),
+        "instruction_codes": extra.get(
+            "codes", ["clean_mouth", "avoid_coffee", "avoid_camphor"] if form == "globules" else []
+        ),
         "instructions": extra.get("instructions", ""),
         "is_placebo": extra.get("placebo", False),
     }
@@ -1550,7 +1551,7 @@ _PRESCRIPTIONS: list[dict[str, Any]] = [
         "general_advice": "Hot fomentation in the morning; the back exercises shown in the clinic.",
         "follow_up_in_days": 21,
         "items": [
-            _rx("Rhus toxicodendron", "200C", "4 globules", "twice a day", "7 days"),
+            _rx("Rhus toxicodendron", "200C", "4 globules", "", "7 days", repetition="bd"),
             _rx(
                 "Calcarea fluorica",
                 "6X",
@@ -1575,12 +1576,19 @@ _PRESCRIPTIONS: list[dict[str, Any]] = [
             _rx(
                 "Sulphur",
                 "LM1",
-                "10 drops in half a cup of water",
-                "once a day",
-                "15 days",
+                "1 teaspoon from the cup",
+                "",
+                "30 days",
                 form="dilution",
+                repetition="od",
                 quantity="30 ml",
-                instructions="Shake the bottle 10 times before each dose.",
+                codes=["shake_bottle", "clean_mouth", "store_away"],
+                lm_plan={
+                    "succussions": 10,
+                    "bottle_ml": 30,
+                    "dilution_cups": 1,
+                    "steps": [{"level": 1, "days": 15}, {"level": 2, "days": 15}],
+                },
             ),
             _rx("Graphites", "30C", "4 globules", "twice a day", "15 days"),
             _rx(
@@ -1627,7 +1635,7 @@ _PRESCRIPTIONS: list[dict[str, Any]] = [
         "general_advice": "Steam inhalation twice a day; avoid cold drinks.",
         "follow_up_in_days": 14,
         "items": [
-            _rx("Kali bichromicum", "30C", "4 globules", "three times a day", "7 days"),
+            _rx("Kali bichromicum", "30C", "4 globules", "", "7 days", repetition="tds"),
             _rx("Hepar sulphuris calcareum", "200C", "4 globules", "once a day", "3 days", quantity="1 dram"),
         ],
     },
@@ -1635,39 +1643,54 @@ _PRESCRIPTIONS: list[dict[str, Any]] = [
 
 
 def _seed_prescriptions(consultations: dict[str, Consultation]) -> None:
+    """Rewrite the demo prescriptions from scratch, keeping their verification codes.
+
+    An issued prescription cannot be updated (prescriptions.models), and the
+    demo's dates move with the clock; so each run deletes the demo's own rows
+    (their items go with them) and writes them as a prescriber would: a
+    draft, its remedies, then issued.
+    """
+    ids = [spec["id"] for spec in _PRESCRIPTIONS]
+    codes = dict(Prescription.all_objects.filter(pk__in=ids).values_list("pk", "verification_code"))
+    Prescription.all_objects.filter(pk__in=ids).delete()
+    catalogue = remedy_lookup(item["remedy_name"] for spec in _PRESCRIPTIONS for item in spec["items"])
     for spec in _PRESCRIPTIONS:
         consultation = consultations[spec["consultation"]]
         written = consultation.ended_at + timedelta(minutes=5)
         issued = spec["status"] == "issued"
         written_on = written.astimezone(IST).date()
-        prescription = _upsert(
-            Prescription,
-            spec["id"],
+        prescription = Prescription(
+            id=spec["id"],
             consultation=consultation,
             patient=consultation.patient,
             doctor=consultation.doctor,
             prescription_type=spec["prescription_type"],
-            status=spec["status"],
+            status="draft",
             diagnosis=spec["diagnosis"],
             general_advice=spec["general_advice"],
             follow_up_date=written_on + timedelta(days=spec["follow_up_in_days"]),
             valid_until=written_on + timedelta(days=90) if issued else None,
-            issued_at=written if issued else None,
-            cancelled_at=None,
-            cancellation_reason="",
-            version=1,
-            supersedes=None,
             created_at=written,
         )
+        if spec["id"] in codes:
+            prescription.verification_code = codes[spec["id"]]
+        prescription.full_clean(validate_unique=False, validate_constraints=False)
+        prescription.save(force_insert=True)
         for position, item in enumerate(spec["items"], start=1):
-            _upsert(
-                PrescriptionItem,
-                f"rxi_demo_{spec['id'][-3:]}_{position}",
+            row = PrescriptionItem(
+                id=f"rxi_demo_{spec['id'][-3:]}_{position}",
                 prescription=prescription,
                 position=position,
+                remedy=catalogue.get(item["remedy_name"]),
                 created_at=written,
                 **item,
             )
+            row.full_clean(validate_unique=False, validate_constraints=False)
+            row.save(force_insert=True)
+        if issued:
+            prescription.status = "issued"
+            prescription.issued_at = written
+            prescription.save(update_fields=["status", "issued_at", "updated_at"])
 
 
 # --- reviews and ratings ---------------------------------------------------------------

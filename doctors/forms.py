@@ -157,6 +157,14 @@ class DoctorProfileForm(forms.Form):
         help_text="A clear photo of your face. JPEG, PNG or WebP, up to 5 MB. We crop it to a square.",
     )
     remove_photo = forms.BooleanField(label="Remove my photo", required=False)
+    signature = forms.FileField(
+        label="Signature",
+        required=False,
+        widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+        help_text="Printed on your prescriptions. Sign on white paper and photograph it, or upload a scan. "
+        "JPEG, PNG or WebP, up to 5 MB.",
+    )
+    remove_signature = forms.BooleanField(label="Remove my signature", required=False)
     consultation_modes = forms.MultipleChoiceField(
         label="How you consult",
         choices=[(mode, MODE_LABELS[mode]) for mode in schemas.MODES],
@@ -296,6 +304,12 @@ class DoctorProfileForm(forms.Form):
             return None
         return validate_upload(upload, allowed=IMAGE_TYPES, max_bytes=MAX_PHOTO_BYTES)
 
+    def clean_signature(self):
+        upload = self.cleaned_data.get("signature")
+        if not upload:
+            return None
+        return validate_upload(upload, allowed=IMAGE_TYPES, max_bytes=MAX_PHOTO_BYTES)
+
     def _clean_coordinate(self, name: str) -> Decimal | None:
         value = self.cleaned_data.get(name)
         # A phone's GPS gives more places than the column keeps (6 is ~10 cm).
@@ -320,6 +334,8 @@ class DoctorProfileForm(forms.Form):
             )
         if data.get("photo") and data.get("remove_photo"):
             self.add_error("remove_photo", "Choose a new photo or remove the current one, not both.")
+        if data.get("signature") and data.get("remove_signature"):
+            self.add_error("remove_signature", "Choose a new signature or remove the current one, not both.")
         return data
 
     def clean_follow_up_window_days(self) -> int:
@@ -332,7 +348,11 @@ class DoctorProfileForm(forms.Form):
 
     def changes(self) -> dict[str, Any]:
         """The profile fields as the service takes them."""
-        return {name: self.cleaned_data[name] for name in self.fields if name not in ("photo", "remove_photo")}
+        return {name: self.cleaned_data[name] for name in self.fields if name not in UPLOAD_FIELDS}
+
+
+# Files and their "remove" ticks: written by their own services, not doctor_profile_update.
+UPLOAD_FIELDS = ("photo", "remove_photo", "signature", "remove_signature")
 
 
 def profile_initial(profile: DoctorProfile) -> dict[str, Any]:

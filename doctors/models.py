@@ -51,6 +51,8 @@ class DoctorProfile(SoftDeleteModel, TimeStampedModel):
     experience_years = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(70)])
     bio = models.TextField(blank=True)
     photo = models.ImageField(upload_to="doctors/photos/", blank=True)
+    # Printed on the doctor's prescriptions (page and PDF); private like every upload.
+    signature = models.ImageField(upload_to="doctors/signatures/", blank=True)
 
     consultation_fee = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
     follow_up_fee = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))

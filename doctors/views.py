@@ -27,6 +27,7 @@ from doctors.forms import (
     ReviewForm,
 )
 from doctors.models import DoctorDocument, DoctorProfile, DoctorReview
+from prescriptions.services import doctor_signature_update
 
 # --- profile, documents, verification, reviews -----------------------------------
 # The doctor's profile editor and documents, the photo and document downloads,
@@ -96,6 +97,14 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
                 remove_photo=form.cleaned_data["remove_photo"],
                 request=request,
             )
+            # The signature printed on prescriptions has its own service (prescriptions owns its use).
+            signature_changed = doctor_signature_update(
+                profile=profile,
+                by=request.user,
+                signature=form.cleaned_data["signature"],
+                remove=form.cleaned_data["remove_signature"],
+                request=request,
+            )
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
@@ -105,7 +114,7 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
                     "Your profile is saved. You changed your registration details, so it is back with our staff "
                     "for verification: patients cannot find or book you until they have checked it.",
                 )
-            elif saved.changed:
+            elif saved.changed or signature_changed:
                 messages.success(request, "Your profile is saved.")
             else:
                 messages.info(request, "Nothing had changed, so there was nothing to save.")

@@ -5,19 +5,28 @@ version). Staff read them here; nothing on these pages writes."""
 from __future__ import annotations
 
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 
 from accounts.admin import ReadOnlyAdminMixin, SoftDeleteAdminMixin
-from prescriptions.models import Prescription, PrescriptionItem
+from accounts.models import AuditAction
+from accounts.services import audit_record
+from prescriptions.models import Prescription, PrescriptionItem, Remedy
 
 ITEM_FIELDS = (
     "position",
     "remedy_name",
+    "remedy",
     "potency",
     "dosage_form",
+    "pill_size",
     "dose",
+    "repetition",
     "frequency",
     "duration",
     "quantity",
+    "lm_plan",
+    "instruction_codes",
     "instructions",
     "is_placebo",
 )
@@ -28,6 +37,9 @@ class PrescriptionItemInline(ReadOnlyAdminMixin, admin.TabularInline):
     fields = ITEM_FIELDS
     readonly_fields = ("potency",)
     extra = 0
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("remedy")
 
 
 @admin.register(Prescription)
@@ -60,8 +72,10 @@ class PrescriptionAdmin(ReadOnlyAdminMixin, SoftDeleteAdminMixin, admin.ModelAdm
         "doctor__doctor_profile__full_name",
     )
     inlines = (PrescriptionItemInline,)
+    readonly_fields = ("document",)
     fields = (
         "id",
+        "document",
         "consultation",
         "patient",
         "doctor",
@@ -81,6 +95,15 @@ class PrescriptionAdmin(ReadOnlyAdminMixin, SoftDeleteAdminMixin, admin.ModelAdm
         "updated_at",
         "deleted_at",
     )
+
+    @admin.display(description="as printed")
+    def document(self, obj: Prescription) -> str:
+        # The page and PDF audit each staff read (prescriptions.services.prescription_read_record).
+        return format_html(
+            '<a href="{}">Open the prescription</a> · <a href="{}">PDF</a>',
+            reverse("prescriptions:detail", args=[obj.pk]),
+            reverse("prescriptions:pdf", args=[obj.pk]),
+        )
 
     @admin.display(description="patient", ordering="patient__patient_profile__full_name")
     def patient_name(self, obj: Prescription) -> str:
@@ -109,7 +132,7 @@ class PrescriptionItemAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "prescription_status",
     )
     list_select_related = ("prescription",)
-    list_filter = ("dosage_form", "potency_scale", "is_placebo", "prescription__status")
+    list_filter = ("dosage_form", "potency_scale", "repetition", "is_placebo", "prescription__status")
     search_fields = ("=id", "remedy_name", "=prescription__id")
     fields = ("id", "prescription", *ITEM_FIELDS, "created_at", "updated_at")
     readonly_fields = ("potency",)
@@ -121,3 +144,33 @@ class PrescriptionItemAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="prescription status", ordering="prescription__status")
     def prescription_status(self, obj: PrescriptionItem) -> str:
         return obj.prescription.get_status_display()
+
+
+@admin.register(Remedy)
+class RemedyAdmin(admin.ModelAdmin):
+    """The catalogue the editor suggests from. Staff add what is missing and
+    deactivate rather than delete (old prescriptions point at entries); every
+    change is audited."""
+
+    list_display = ("name", "abbreviation", "also_known_as", "is_tissue_salt", "active")
+    list_filter = ("active", "is_tissue_salt")
+    search_fields = ("name", "abbreviation", "also_known_as")
+    fields = ("name", "abbreviation", "also_known_as", "is_tissue_salt", "active")
+    ordering = ("name",)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj: Remedy, form, change: bool) -> None:
+        old = {name: form.initial.get(name) for name in form.changed_data} if change else None
+        super().save_model(request, obj, form, change)
+        audit_record(
+            actor=request.user,
+            action=AuditAction.UPDATE if change else AuditAction.CREATE,
+            table="remedies",
+            record_id=obj.pk,
+            old=old,
+            new={name: form.cleaned_data.get(name) for name in form.changed_data},
+            description=f"Staff {'changed' if change else 'added'} the remedy {obj.name}.",
+            request=request,
+        )

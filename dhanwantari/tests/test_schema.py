@@ -111,6 +111,7 @@ EXTENSION_TABLES = {
     "notification_preferences",  # per-kind email/SMS choices (accounts)
     "doctor_documents",  # registration papers a doctor uploads for verification (doctors)
     "payment_events",  # every payment provider event, stored once (payments)
+    "remedies",  # the remedy catalogue the prescription editor suggests from (prescriptions)
 }
 
 

@@ -6,7 +6,7 @@ import factory
 from django.utils import timezone
 
 from consultations.tests.factories import ConsultationFactory
-from prescriptions.models import Prescription, PrescriptionItem
+from prescriptions.models import Prescription, PrescriptionItem, Remedy
 
 
 class PrescriptionFactory(factory.django.DjangoModelFactory):
@@ -28,6 +28,12 @@ class IssuedPrescriptionFactory(PrescriptionFactory):
 
 
 class PrescriptionItemFactory(factory.django.DjangoModelFactory):
+    """An item; also on an issued prescription, which the model itself refuses.
+
+    Fixtures of issued prescriptions are built through bulk_create, the one
+    raw path prescriptions.models leaves (see its docstring).
+    """
+
     class Meta:
         model = PrescriptionItem
 
@@ -40,3 +46,17 @@ class PrescriptionItemFactory(factory.django.DjangoModelFactory):
     dose = "4 globules"
     frequency = "three times a day"
     duration = "5 days"
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        item = model_class(*args, **kwargs)
+        model_class.objects.bulk_create([item])
+        return item
+
+
+class RemedyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Remedy
+
+    name = factory.Sequence(lambda n: f"Remedium testum {n}")
+    abbreviation = factory.Sequence(lambda n: f"Rem-t{n}.")
