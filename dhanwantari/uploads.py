@@ -19,6 +19,11 @@ the client said about the file:
   no script or launch actions (PDFs cannot be re-encoded; they are served
   only as downloads, never inline).
 
+Two more helpers for callers that want them (medical records use both):
+`check_pdf_structure` parses a PDF with pypdf, which finds scripts hidden in
+compressed object streams and refuses password-locked PDFs; `thumbnail_jpeg`
+makes a small metadata-free JPEG of a checked image.
+
 What comes back (`CheckedUpload`) is what gets stored, under a random name
 chosen by the caller; the name the person gave is kept only for display.
 """
@@ -47,6 +52,7 @@ MAX_PHOTO_BYTES = 5 * 1024 * 1024
 # the backstop; this limit is checked from the header, before any decoding.
 MAX_IMAGE_PIXELS = 40_000_000
 PHOTO_SIZE = 512
+THUMBNAIL_SIZE = 320
 
 JPEG = "image/jpeg"
 PNG = "image/png"
@@ -108,6 +114,7 @@ DAMAGED_PDF = "This PDF is damaged or incomplete. Save it again and upload it."
 ACTIVE_PDF = (
     "This PDF contains scripts or embedded files, which we do not accept. Print it to a new PDF and upload that."
 )
+LOCKED_PDF = "This PDF is protected by a password. Save a copy without the password and upload that."
 
 
 class UploadRejected(ValidationError):
@@ -115,7 +122,8 @@ class UploadRejected(ValidationError):
 
     `code` names the reason for code and tests: empty, too_large, bad_name,
     markup, unknown_type, not_allowed, name_mismatch, damaged_image,
-    too_many_pixels, damaged_pdf, active_pdf.
+    too_many_pixels, damaged_pdf, active_pdf (and, from `check_pdf_structure`,
+    locked_pdf).
     """
 
     def __init__(self, message: str, *, code: str) -> None:
@@ -213,7 +221,108 @@ def square_jpeg(upload: CheckedUpload, *, size: int = PHOTO_SIZE) -> bytes:
     return _jpeg_bytes(fitted, quality=85)
 
 
+def thumbnail_jpeg(upload: CheckedUpload, *, size: int = THUMBNAIL_SIZE) -> bytes:
+    """A checked image shrunk to fit a `size`×`size` box, as a JPEG without metadata (never enlarged)."""
+    if upload.content_type not in IMAGE_TYPES:
+        raise ValueError("thumbnail_jpeg takes a checked image.")
+    with Image.open(io.BytesIO(upload.content), formats=[_PIL_FORMAT[upload.content_type]]) as image:
+        # A JPEG can be decoded at 1/2, 1/4 or 1/8 scale: much less work for a big photo.
+        image.draft("RGB", (size * 2, size * 2))
+        image.load()
+        image.thumbnail((size, size), Image.Resampling.LANCZOS)
+        return _jpeg_bytes(image, quality=80)
+
+
+@dataclass(frozen=True)
+class PdfFacts:
+    pages: int
+
+
+def check_pdf_structure(content: bytes) -> PdfFacts:
+    """Parse a PDF that passed `validate_upload` (with pypdf) and look inside it.
+
+    `validate_upload` only scans the raw bytes, where compressed object streams
+    can hide a script. Here the document's objects are read as a PDF reader
+    would: one that does not parse, has no pages, needs a password to open, or
+    carries scripts, launch actions or embedded files in its catalogue, pages,
+    annotations or form is refused. Returns what the caller may keep (the page
+    count). Not part of `validate_upload`, so callers that never needed it
+    (doctors' documents) behave as before; medical records call both.
+    """
+    from pypdf import PdfReader
+    from pypdf.errors import FileNotDecryptedError, PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(content), strict=False)
+        if reader.is_encrypted:
+            # Many lab PDFs are "encrypted" with an empty password only to stop
+            # editing; those open for everyone and are fine.
+            try:
+                opened = reader.decrypt("")
+            except (FileNotDecryptedError, NotImplementedError, ValueError) as exc:
+                raise UploadRejected(LOCKED_PDF, code="locked_pdf") from exc
+            if not opened:
+                raise UploadRejected(LOCKED_PDF, code="locked_pdf")
+        pages = len(reader.pages)
+        active = _pdf_has_active_content(reader)
+    except UploadRejected:
+        raise
+    except (PdfReadError, OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+        raise UploadRejected(DAMAGED_PDF, code="damaged_pdf") from exc
+    if pages < 1:
+        raise UploadRejected(DAMAGED_PDF, code="damaged_pdf")
+    if active:
+        raise UploadRejected(ACTIVE_PDF, code="active_pdf")
+    return PdfFacts(pages=pages)
+
+
 # --- helpers ---------------------------------------------------------------------------
+
+
+# Action types that run code or open something outside the document.
+_PDF_ACTIVE_ACTIONS = frozenset({"/JavaScript", "/Launch", "/ImportData", "/RichMediaExecute", "/SubmitForm"})
+
+
+def _pdf_action_is_active(action: Any, depth: int = 0) -> bool:
+    action = _resolved(action)
+    if depth > 8 or not hasattr(action, "get"):
+        return False
+    if action.get("/S") in _PDF_ACTIVE_ACTIONS or "/JS" in action:
+        return True
+    # An action can chain further actions in /Next (one or a list).
+    follow = _resolved(action.get("/Next"))
+    chained = follow if isinstance(follow, list) else [follow] if follow is not None else []
+    return any(_pdf_action_is_active(item, depth + 1) for item in chained)
+
+
+def _pdf_has_active_content(reader: Any) -> bool:
+    root = _resolved(reader.trailer.get("/Root"))
+    if not hasattr(root, "get"):
+        raise ValueError("A PDF without a catalogue.")
+    names = _resolved(root.get("/Names"))
+    if hasattr(names, "get") and ("/JavaScript" in names or "/EmbeddedFiles" in names):
+        return True
+    form = _resolved(root.get("/AcroForm"))
+    if hasattr(form, "get") and "/XFA" in form:
+        return True
+    if "/AA" in root or _pdf_action_is_active(root.get("/OpenAction")):
+        return True
+    for page in reader.pages:
+        if "/AA" in page:
+            return True
+        for annotation in _resolved(page.get("/Annots")) or []:
+            annotation = _resolved(annotation)
+            if not hasattr(annotation, "get"):
+                continue
+            if annotation.get("/Subtype") in ("/FileAttachment", "/RichMedia", "/Screen", "/Movie", "/Sound"):
+                return True
+            if "/AA" in annotation or _pdf_action_is_active(annotation.get("/A")):
+                return True
+    return False
+
+
+def _resolved(value: Any) -> Any:
+    return value.get_object() if hasattr(value, "get_object") else value
 
 
 def _read_at_most(file: Any, limit: int) -> bytes:

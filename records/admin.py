@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
+from django.utils.html import format_html
 
 from accounts.admin import SoftDeleteAdminMixin
 from records.models import FileUpload
@@ -46,6 +48,7 @@ class FileUploadAdmin(SoftDeleteAdminMixin, admin.ModelAdmin):
         "consultation",
         "category",
         "stored_as",
+        "open_file",
         "original_filename",
         "content_type",
         "size_bytes",
@@ -74,6 +77,15 @@ class FileUploadAdmin(SoftDeleteAdminMixin, admin.ModelAdmin):
     @admin.display(description="size", ordering="size_bytes")
     def size(self, obj: FileUpload) -> str:
         return filesizeformat(obj.size_bytes)
+
+    @admin.display(description="open")
+    def open_file(self, obj: FileUpload) -> str:
+        # Through the same permission-checked view as everyone: the read is audited.
+        if not obj.pk:
+            return ""
+        return format_html(
+            '<a href="{}">Download</a> (recorded in the audit log)', reverse("records:download", args=[obj.pk])
+        )
 
     @admin.display(description="stored as")
     def stored_as(self, obj: FileUpload) -> str:

@@ -25,7 +25,15 @@ class OcrStatus(models.TextChoices):
 
 def upload_path(instance: FileUpload, filename: str) -> str:
     # Stored under the row's random id, never under the name the user gave.
-    return f"records/{instance.patient_id}/{instance.id}"
+    # The upload service passes only the extension it chose for the sniffed type
+    # ("pdf", "jpg"), which is kept so the files make sense to an operator.
+    extension = filename.rpartition(".")[2].lower() if "." in filename else filename.lower()
+    suffix = f".{extension}" if extension in {"pdf", "jpg", "png", "webp"} else ""
+    return f"records/{instance.patient_id}/{instance.id}{suffix}"
+
+
+def thumbnail_path(instance: FileUpload, filename: str) -> str:
+    return f"records/{instance.patient_id}/{instance.id}-thumb.jpg"
 
 
 class FileUpload(SoftDeleteModel, TimeStampedModel):
@@ -37,7 +45,7 @@ class FileUpload(SoftDeleteModel, TimeStampedModel):
     consultation = ref("consultations.Consultation", "consultation_id", null=True, blank=True, related_name="files")
     category = models.CharField(max_length=20, choices=Category.choices, default=Category.OTHER, db_index=True)
     file = models.FileField(upload_to=upload_path, max_length=255)
-    thumbnail = models.FileField(upload_to="records/thumbnails/", blank=True, max_length=255)
+    thumbnail = models.FileField(upload_to=thumbnail_path, blank=True, max_length=255)
     original_filename = models.CharField(max_length=255)
     content_type = models.CharField(max_length=100, help_text="Sniffed from the bytes, not the name.")
     size_bytes = models.PositiveBigIntegerField()
