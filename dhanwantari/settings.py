@@ -349,6 +349,57 @@ RAZORPAY_API_BASE = env.str("RAZORPAY_API_BASE", default="https://api.razorpay.c
 RAZORPAY_CHECKOUT_JS = env.str("RAZORPAY_CHECKOUT_JS", default="https://checkout.razorpay.com/v1/checkout.js")
 RAZORPAY_TIMEOUT = env.float("RAZORPAY_TIMEOUT", default=10.0)
 
+# --- Medical records ------------------------------------------------------
+# records/ (file_uploads): what one uploaded file may weigh, how many go in one
+# upload, and OCR. The type allow-list and the pixel limit are constants in
+# dhanwantari/uploads.py: nothing about a deployment should loosen them.
+RECORDS_MAX_UPLOAD_BYTES = env.int("RECORDS_MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)
+RECORDS_MAX_FILES_PER_UPLOAD = env.int("RECORDS_MAX_FILES_PER_UPLOAD", default=10)
+# Tesseract reads images and scanned PDF pages (pdftoppm renders the pages);
+# a digital PDF's own text layer is read with or without it. Off, or with the
+# binary missing, files say "OCR engine not installed" and nothing else changes.
+RECORDS_OCR = env.bool("RECORDS_OCR", default=True)
+RECORDS_OCR_LANGUAGES = env.str("RECORDS_OCR_LANGUAGES", default="eng+hin")
+RECORDS_TESSERACT_CMD = env.str("RECORDS_TESSERACT_CMD", default="tesseract")
+RECORDS_PDFTOPPM_CMD = env.str("RECORDS_PDFTOPPM_CMD", default="pdftoppm")
+RECORDS_OCR_MAX_PAGES = env.int("RECORDS_OCR_MAX_PAGES", default=20)
+RECORDS_OCR_TIMEOUT = env.int("RECORDS_OCR_TIMEOUT", default=120)  # seconds per image or page
+# Files live on local disk (MEDIA_ROOT) unless a bucket is named: then on
+# S3-compatible object storage through django-storages. The bucket must be
+# private; the app never hands out its URLs (downloads stream through
+# records.views.file_serve), so no ACL is set and no public URL is built.
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+if AWS_STORAGE_BUCKET_NAME:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            # Credentials may also come from the instance role (boto3 finds them).
+            "access_key": env.str("AWS_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default="") or None,
+            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+            # For S3-compatible services (MinIO, Cloudflare R2, DigitalOcean Spaces …).
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+            "location": env.str("AWS_LOCATION", default="media"),
+            "default_acl": None,
+            "file_overwrite": False,
+            "querystring_auth": True,
+            "querystring_expire": 60,
+        },
+    }
+
+# --- Consultation room ----------------------------------------------------
+# The websocket protocol's limits (consultations.protocol, consumers): the
+# largest frame accepted, in UTF-8 bytes, checked before parsing (an SDP offer
+# is a few KB; 5000 characters of Devanagari are ~15 KB); chat messages per
+# minute per socket, with bursts; and all frames per minute (ICE candidates
+# arrive in bursts at call start).
+ROOM_MAX_FRAME_BYTES = env.int("ROOM_MAX_FRAME_BYTES", default=32 * 1024)
+ROOM_MESSAGES_PER_MINUTE = env.int("ROOM_MESSAGES_PER_MINUTE", default=30)
+ROOM_MESSAGES_BURST = env.int("ROOM_MESSAGES_BURST", default=10)
+ROOM_FRAMES_PER_MINUTE = env.int("ROOM_FRAMES_PER_MINUTE", default=600)
+ROOM_FRAMES_BURST = env.int("ROOM_FRAMES_BURST", default=120)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

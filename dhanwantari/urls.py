@@ -29,6 +29,8 @@ urlpatterns = [
     path("", include("patients.urls")),
     path("", include("doctors.urls")),
     path("", include("consultations.urls")),
+    path("", include("prescriptions.urls")),
     path("", include("payments.urls")),
+    path("", include("records.urls")),
     path("admin/", admin.site.urls),
 ]
