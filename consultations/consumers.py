@@ -1,24 +1,63 @@
 """The consultation room's websocket, `ws/consultations/<id>/`.
 
-This is the authenticated, authorised socket the room protocol (issue 7) is
-built on: only the consultation's patient and doctor may connect; everyone
-else is refused at the handshake with the same close code, whether the
-consultation exists or not.
+The protocol (frames, fields, error codes, close codes) is documented in
+consultations.protocol; messages are written through consultations.messaging.
+
+Security, in order: the origin check and session auth run before this class
+(dhanwantari.asgi). On connect, only the consultation's patient and doctor get
+in; everyone else is refused with the same close code whether the
+consultation exists or not. On EVERY incoming frame the consultation and the
+user are read again: a participant removed or a consultation deleted closes
+the socket (4404); a user signed out elsewhere, locked, deactivated, deleted
+or whose password changed closes it (4401); a consultation no longer
+scheduled or in progress answers writes with `readonly` at once.
+
+Broadcasts happen after commit: messaging's services run in their own
+transaction inside database_sync_to_async (a consumer is never inside an
+outer transaction), so when the call returns the row is committed and only
+then is it sent to the group. A client never sees a message that was rolled
+back, and a resync right after a broadcast always finds it.
 """
 
 from __future__ import annotations
 
-from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from django.http import Http404
+import json
+import logging
+from typing import Any
 
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.contrib.auth import HASH_SESSION_KEY
+from django.http import Http404
+from django.utils.crypto import constant_time_compare
+
+from accounts.models import User
+from accounts.sockets import user_group
+from consultations import messaging, protocol
+from consultations.models import Consultation, Mode, Status
 from consultations.policies import consultation_for_participant
+
+log = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_NOT_FOUND = 4404
 
+CALL_MODES = frozenset({Mode.AUDIO, Mode.VIDEO})
+CALL_NOT_ALLOWED = "Calls are possible only during an in-progress audio or video consultation."
 
-class ConsultationConsumer(AsyncJsonWebsocketConsumer):
+
+class RoomClosed(Exception):
+    def __init__(self, code: int) -> None:
+        self.code = code
+
+
+class ConsultationConsumer(AsyncWebsocketConsumer):
+    user_id: str | None = None
+    group_name: str | None = None
+
+    # --- connection ---------------------------------------------------------------
+
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
@@ -30,16 +69,202 @@ class ConsultationConsumer(AsyncJsonWebsocketConsumer):
         except Http404:
             await self.close(code=CLOSE_NOT_FOUND)
             return
+        self.user_id = user.pk
+        self.role = user.role
         self.consultation_id = consultation.pk
-        self.group_name = f"consultation.{consultation.pk}"
+        session = self.scope.get("session")
+        self.session_hash = session.get(HASH_SESSION_KEY, "") if session is not None else ""
+        self.messages_bucket = protocol.TokenBucket(settings.ROOM_MESSAGES_PER_MINUTE, settings.ROOM_MESSAGES_BURST)
+        self.frames_bucket = protocol.TokenBucket(settings.ROOM_FRAMES_PER_MINUTE, settings.ROOM_FRAMES_BURST)
+        self.group_name = protocol.room_group(consultation.pk)
+        self.own_group = user_group(user.pk)
         await self.channel_layer.group_add(self.group_name, self.channel_name)
+        await self.channel_layer.group_add(self.own_group, self.channel_name)
         await self.accept()
+        if not messaging.room_writable(consultation):
+            await self.send_frame({"type": "readonly", "status": consultation.status})
+        await self.presence(online=True, hello=True)
 
     async def disconnect(self, code: int) -> None:
-        if getattr(self, "group_name", None):
+        if self.group_name:
             await self.channel_layer.group_discard(self.group_name, self.channel_name)
+            await self.channel_layer.group_discard(self.own_group, self.channel_name)
+            await self.presence(online=False, hello=False)
 
-    async def receive_json(self, content, **kwargs) -> None:
-        # The message protocol arrives with the room; until then every event is
-        # answered with an error frame and the socket stays open.
-        await self.send_json({"type": "error", "code": "unsupported", "detail": "This event type is not supported."})
+    async def presence(self, *, online: bool, hello: bool) -> None:
+        await self.channel_layer.group_send(
+            self.group_name,
+            {
+                "type": "room.presence",
+                "user": self.user_id,
+                "role": self.role,
+                "online": online,
+                "hello": hello,
+                "origin": self.channel_name,
+            },
+        )
+
+    async def send_frame(self, frame: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps(frame))
+
+    # --- incoming frames ----------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        client_id = None
+        try:
+            if not self.frames_bucket.take():
+                raise protocol.ProtocolError(protocol.RATE_LIMITED, "Too many frames; slow down.")
+            frame = protocol.parse(text_data, settings.ROOM_MAX_FRAME_BYTES)
+            client_id = frame.get("client_id")
+            try:
+                consultation, user = await database_sync_to_async(self.recheck)()
+            except RoomClosed as closed:
+                await self.close(code=closed.code)
+                return
+            kind = frame["type"]
+            if kind in protocol.WRITE_TYPES and not messaging.room_writable(consultation):
+                await self.send_frame({"type": "readonly", "status": consultation.status})
+                return
+            if kind == "message":
+                await self.on_message(consultation, user, frame)
+            elif kind == "typing":
+                await self.group_send("room.typing", user=self.user_id, role=self.role, active=frame["active"])
+            elif kind == "read":
+                await self.on_read(consultation, user, frame["up_to"])
+            elif kind == "resync":
+                await self.on_resync(consultation, user, frame["after"])
+            elif kind == "history":
+                await self.on_history(consultation, frame["before"], frame["limit"])
+            elif kind in protocol.CALL_TYPES:
+                await self.on_call(consultation, frame)
+        except protocol.ProtocolError as error:
+            await self.send_frame(protocol.error_frame(error.code, error.detail, client_id))
+        except messaging.RoomReadOnly as error:
+            await self.send_frame({"type": "readonly", "status": error.status})
+        except messaging.NotParticipant as error:
+            await self.send_frame(protocol.error_frame(protocol.FORBIDDEN, error.message, client_id))
+        except messaging.MessagingError as error:
+            await self.send_frame(protocol.error_frame(protocol.INVALID, error.message, client_id))
+
+    def recheck(self) -> tuple[Consultation, User]:
+        """The consultation and the user as the database has them now, or RoomClosed.
+
+        One query: the user is one of the consultation's two participants.
+        select_related does not apply the default managers, so deletion is
+        checked by hand.
+        """
+        consultation = (
+            Consultation.all_objects.select_related("patient", "doctor").filter(pk=self.consultation_id).first()
+        )
+        if consultation is None or consultation.deleted_at is not None:
+            raise RoomClosed(CLOSE_NOT_FOUND)
+        if consultation.patient_id == self.user_id:
+            user = consultation.patient
+        elif consultation.doctor_id == self.user_id:
+            user = consultation.doctor
+        else:
+            raise RoomClosed(CLOSE_NOT_FOUND)
+        session_ok = constant_time_compare(self.session_hash, user.get_session_auth_hash())
+        if not user.is_active or user.deleted_at is not None or user.is_locked or not session_ok:
+            raise RoomClosed(CLOSE_UNAUTHENTICATED)
+        return consultation, user
+
+    async def on_message(self, consultation: Consultation, user: User, frame: dict) -> None:
+        if not self.messages_bucket.take():
+            raise protocol.ProtocolError(protocol.RATE_LIMITED, "You are sending messages too fast; wait a moment.")
+        message = await database_sync_to_async(messaging.message_send)(
+            consultation=consultation, sender=user, body=frame["text"]
+        )
+        # Committed: message_send's transaction has ended when the call returns.
+        await self.group_send("room.message", message=protocol.message_json(message), client_id=frame["client_id"])
+
+    async def on_read(self, consultation: Consultation, user: User, up_to: str) -> None:
+        receipt = await database_sync_to_async(messaging.messages_mark_read)(
+            consultation=consultation, reader=user, up_to_id=up_to
+        )
+        if receipt.ids:
+            await self.group_send("room.receipt", ids=receipt.ids, field="read_at", at=receipt.at.isoformat())
+
+    async def on_resync(self, consultation: Consultation, user: User, after: str | None) -> None:
+        messages, complete = await database_sync_to_async(messaging.messages_after)(
+            consultation=consultation, after_id=after, limit=protocol.RESYNC_LIMIT
+        )
+        await self.send_frame(
+            {"type": "resync", "messages": [protocol.message_json(m) for m in messages], "complete": complete}
+        )
+        if messages:
+            await self.mark_delivered(consultation, user, messages[-1].pk)
+
+    async def on_history(self, consultation: Consultation, before: str | None, limit: int) -> None:
+        messages, has_more = await database_sync_to_async(messaging.messages_page)(
+            consultation=consultation, before_id=before, limit=limit
+        )
+        await self.send_frame(
+            {"type": "history", "messages": [protocol.message_json(m) for m in messages], "has_more": has_more}
+        )
+
+    async def on_call(self, consultation: Consultation, frame: dict) -> None:
+        if consultation.status != Status.IN_PROGRESS or consultation.mode not in CALL_MODES:
+            raise protocol.ProtocolError(protocol.FORBIDDEN, CALL_NOT_ALLOWED)
+        await self.group_send("room.call", frame=frame, user=self.user_id)
+
+    async def mark_delivered(self, consultation: Consultation, user: User, up_to: str) -> None:
+        receipt = await database_sync_to_async(messaging.messages_mark_delivered)(
+            consultation=consultation, reader=user, up_to_id=up_to
+        )
+        if receipt.ids:
+            await self.group_send("room.receipt", ids=receipt.ids, field="delivered_at", at=receipt.at.isoformat())
+
+    async def group_send(self, event_type: str, **fields: Any) -> None:
+        await self.channel_layer.group_send(
+            self.group_name, {"type": event_type, "origin": self.channel_name, "reader": self.user_id, **fields}
+        )
+
+    # --- group events -------------------------------------------------------------
+
+    async def room_message(self, event: dict) -> None:
+        message = event["message"]
+        mine = event["origin"] == self.channel_name
+        await self.send_frame(
+            {"type": "message", "message": message, "client_id": event["client_id"] if mine else None}
+        )
+        if message["sender"] and message["sender"] != self.user_id:
+            # Reached one of the recipient's sockets: delivered.
+            try:
+                consultation, user = await database_sync_to_async(self.recheck)()
+            except RoomClosed as closed:
+                await self.close(code=closed.code)
+                return
+            await self.mark_delivered(consultation, user, message["id"])
+
+    async def room_receipt(self, event: dict) -> None:
+        await self.send_frame(
+            {"type": "receipt", "ids": event["ids"], event["field"]: event["at"], "reader": event["reader"]}
+        )
+
+    async def room_typing(self, event: dict) -> None:
+        if event["user"] != self.user_id:
+            await self.send_frame(
+                {"type": "typing", "user": event["user"], "role": event["role"], "active": event["active"]}
+            )
+
+    async def room_presence(self, event: dict) -> None:
+        if event["user"] == self.user_id:
+            return
+        await self.send_frame(
+            {"type": "presence", "user": event["user"], "role": event["role"], "online": event["online"]}
+        )
+        if event["hello"]:
+            # Tell the newcomer we are here too (no hello: no ping-pong).
+            await self.presence(online=True, hello=False)
+
+    async def room_call(self, event: dict) -> None:
+        if event["user"] != self.user_id:
+            await self.send_frame({**event["frame"], "from": event["user"]})
+
+    async def room_readonly(self, event: dict) -> None:
+        await self.send_frame({"type": "readonly", "status": event["status"]})
+
+    async def session_close(self, event: dict) -> None:
+        # accounts.sockets.CLOSE_EVENT ("session.close") lands here.
+        await self.close(code=CLOSE_UNAUTHENTICATED)

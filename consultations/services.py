@@ -19,7 +19,7 @@ from django.utils import timezone
 from accounts.models import AuditAction, Role, User
 from accounts.queries import user_timezone
 from accounts.services import audit_record, notification_send
-from consultations import lifecycle, policies
+from consultations import lifecycle, messaging, policies
 from consultations.models import Consultation, ConsultationType, PaymentMethod, PaymentStatus, Status
 from doctors.availability import HOLDING_STATUSES, Slot, bookable_slots, doctor_zone, working_slots
 from doctors.models import DoctorProfile, VerificationStatus
@@ -420,6 +420,8 @@ def consultation_transition(
                 deeplink=_link(locked),
                 data={"consultation_id": locked.pk},
             )
+        # Sockets open in the room learn at once that it no longer takes messages.
+        messaging.room_closed_broadcast(consultation=locked)
         if to == Status.CANCELLED and locked.doctor_id is not None:
             # The slot is free again: the directory's "next available" may move earlier.
             profile = DoctorProfile.all_objects.filter(user_id=locked.doctor_id).first()

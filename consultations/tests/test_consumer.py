@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 from asgiref.sync import async_to_sync
+from channels.layers import channel_layers
 from channels.security.websocket import OriginValidator
 from channels.testing import WebsocketCommunicator
 
@@ -33,7 +34,12 @@ def application(settings, monkeypatch):
     validator = application.application_mapping["websocket"]
     assert isinstance(validator, OriginValidator)
     monkeypatch.setattr(validator, "allowed_origins", settings.ALLOWED_HOSTS)
-    return application
+    # A fresh channel layer per test: each test runs in its own event loop
+    # (async_to_sync), and channels-redis binds its locks to the first loop
+    # that used them.
+    channel_layers.backends.clear()
+    yield application
+    channel_layers.backends.clear()
 
 
 @pytest.fixture
@@ -127,14 +133,14 @@ def test_the_session_of_a_deleted_user_no_longer_opens_the_room(application, cli
     assert code == CLOSE_UNAUTHENTICATED
 
 
-def test_an_event_gets_an_error_frame_and_the_socket_stays_open(application, client, consultation):
+def test_an_unknown_event_gets_an_error_frame_and_the_socket_stays_open(application, client, consultation):
     headers = [session_cookie(client, consultation.patient), SITE_ORIGIN]
 
     async def run():
         communicator = WebsocketCommunicator(application, room(consultation), headers=headers)
         connected, _ = await communicator.connect()
         assert connected
-        await communicator.send_json_to({"type": "message", "body": "Namaste doctor"})
+        await communicator.send_json_to({"type": "shout", "body": "Namaste doctor"})
         first = await communicator.receive_json_from()
         still_open = await communicator.receive_nothing()
         await communicator.send_json_to({"type": "typing"})
@@ -144,6 +150,6 @@ def test_an_event_gets_an_error_frame_and_the_socket_stays_open(application, cli
 
     first, still_open, second = async_to_sync(run)()
 
-    assert first == {"type": "error", "code": "unsupported", "detail": "This event type is not supported."}
+    assert first == {"type": "error", "code": "unknown_type", "detail": "Unknown frame type 'shout'."}
     assert still_open
-    assert second["type"] == "error"
+    assert second == {"type": "error", "code": "invalid", "detail": "active must be true or false."}
