@@ -40,6 +40,7 @@ from accounts.services import notification_send
 from consultations.models import Consultation, Message, MessageType, Status
 from consultations.policies import is_participant
 from consultations.protocol import message_json, room_group
+from records.models import FileUpload
 
 MAX_BODY_CHARS = 5000
 # Consultations whose chat is open for writing; every other status is read-only.
@@ -108,6 +109,56 @@ def message_send(*, consultation: Consultation, sender: User, body: str) -> Mess
         recipient = other_party(locked, sender)
         if recipient is not None:
             _notify_once(recipient, locked, sender)
+    return message
+
+
+ATTACHMENT_NOT_OURS = "That file is not in this consultation's records."
+
+
+def attachment_send(*, consultation: Consultation, sender: User, upload: FileUpload, body: str = "") -> Message:
+    """Save an attachment message for a file already stored by records.services.files_upload.
+
+    The file must be in this consultation's patient's records (the upload
+    service put it there, linked to the consultation). The message carries the
+    file's shown name, sniffed type and size in `metadata`, so a client can draw
+    a file card or an image preview without another read; the bytes are only
+    ever served by the records app's permission-checked view. Broadcast to the
+    room after commit (the uploader's page learns of it from the HTTP answer
+    too and drops the duplicate by id).
+    """
+    text = (body or "").strip()
+    if len(text) > MAX_BODY_CHARS:
+        raise InvalidMessage(MESSAGE_TOO_LONG, code="too_long")
+    if upload.patient_id != consultation.patient_id:
+        raise InvalidMessage(ATTACHMENT_NOT_OURS, code="invalid")
+    with transaction.atomic():
+        # The same lock as message_send, for the same reasons (commit order, status race).
+        locked = Consultation.objects.select_for_update().filter(pk=consultation.pk).first()
+        if locked is None or not is_participant(sender, locked):
+            raise NotParticipant(NOT_A_PARTICIPANT, code="forbidden")
+        if not room_writable(locked):
+            raise RoomReadOnly(locked.status)
+        message = Message(
+            consultation=locked,
+            sender=sender,
+            message_type=MessageType.ATTACHMENT,
+            body=text,
+            attachment=upload,
+            metadata={
+                "name": upload.original_filename,
+                "content_type": upload.content_type,
+                "size": upload.size_bytes,
+                "thumbnail": bool(upload.thumbnail),
+            },
+        )
+        message.full_clean()
+        message.save()
+        recipient = other_party(locked, sender)
+        if recipient is not None:
+            _notify_once(recipient, locked, sender)
+        room_broadcast_on_commit(
+            locked.pk, {"type": "room.message", "message": message_json(message), "client_id": None}
+        )
     return message
 
 

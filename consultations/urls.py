@@ -1,6 +1,6 @@
 from django.urls import path
 
-from consultations.views import booking, calendar, pages
+from consultations.views import booking, calendar, pages, room
 
 app_name = "consultations"
 
@@ -14,4 +14,6 @@ urlpatterns = [
     path("consultations/<str:consultation_id>/presence/", pages.presence, name="presence"),
     path("consultations/<str:consultation_id>/status/", pages.transition, name="transition"),
     path("consultations/<str:consultation_id>/calendar.ics", calendar.ics, name="ics"),
+    path("consultations/<str:consultation_id>/room/", room.room, name="room"),
+    path("consultations/<str:consultation_id>/room/attachments/", room.attachment, name="room_attachment"),
 ]
