@@ -30,11 +30,12 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY
 from django.http import Http404
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from accounts.models import User
 from accounts.sockets import user_group
-from consultations import messaging, protocol
+from consultations import calls, messaging, protocol
 from consultations.models import Consultation, Mode, Status
 from consultations.policies import consultation_for_participant
 
@@ -55,6 +56,9 @@ class RoomClosed(Exception):
 class ConsultationConsumer(AsyncWebsocketConsumer):
     user_id: str | None = None
     group_name: str | None = None
+    # This socket sent an offer or an answer and has not hung up: its
+    # disconnecting ends the call (consultations.calls writes "Call ended").
+    in_call = False
 
     # --- connection ---------------------------------------------------------------
 
@@ -83,12 +87,28 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
         await self.accept()
         if not messaging.room_writable(consultation):
             await self.send_frame({"type": "readonly", "status": consultation.status})
+        elif consultation.mode in CALL_MODES:
+            # Minted per connection: a reconnecting page gets fresh TURN credentials.
+            await self.send_frame(
+                {
+                    "type": "call.config",
+                    "mode": consultation.mode,
+                    "ice_servers": calls.ice_servers(user, timezone.now()),
+                }
+            )
         await self.presence(online=True, hello=True)
 
     async def disconnect(self, code: int) -> None:
         if self.group_name:
             await self.channel_layer.group_discard(self.group_name, self.channel_name)
             await self.channel_layer.group_discard(self.own_group, self.channel_name)
+            if self.in_call:
+                # The other side's page ends the call too, so the record and
+                # both screens agree; calling again starts a new call.
+                await self.group_send(
+                    "room.call", frame={"type": "call.hangup", "reason": "disconnected"}, user=self.user_id
+                )
+                await self.end_call("disconnected")
             await self.presence(online=False, hello=False)
 
     async def presence(self, *, online: bool, hello: bool) -> None:
@@ -123,6 +143,9 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
                 return
             kind = frame["type"]
             if kind in protocol.WRITE_TYPES and not messaging.room_writable(consultation):
+                if kind == "call.hangup" and self.in_call:
+                    # Completed or cancelled mid-call: the call still ends on record.
+                    await self.end_call("hangup")
                 await self.send_frame({"type": "readonly", "status": consultation.status})
                 return
             if kind == "message":
@@ -206,7 +229,26 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
     async def on_call(self, consultation: Consultation, frame: dict) -> None:
         if consultation.status != Status.IN_PROGRESS or consultation.mode not in CALL_MODES:
             raise protocol.ProtocolError(protocol.FORBIDDEN, CALL_NOT_ALLOWED)
+        kind = frame["type"]
+        if kind in ("call.offer", "call.answer"):
+            self.in_call = True
         await self.group_send("room.call", frame=frame, user=self.user_id)
+        if kind == "call.answer":
+            # The callee accepted (or answered an ICE restart, which
+            # call_start recognises as the same call). Relayed first: the
+            # record need not delay the media.
+            await database_sync_to_async(calls.call_start)(consultation=consultation, at=timezone.now())
+        elif kind == "call.hangup":
+            await self.end_call("hangup")
+
+    async def end_call(self, reason: str) -> None:
+        self.in_call = False
+        await database_sync_to_async(self._end_call)(reason)
+
+    def _end_call(self, reason: str) -> None:
+        consultation = Consultation.all_objects.filter(pk=self.consultation_id).first()
+        if consultation is not None:
+            calls.call_end(consultation=consultation, at=timezone.now(), reason=reason)
 
     async def mark_delivered(self, consultation: Consultation, user: User, up_to: str) -> None:
         receipt = await database_sync_to_async(messaging.messages_mark_delivered)(
@@ -260,6 +302,8 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
 
     async def room_call(self, event: dict) -> None:
         if event["user"] != self.user_id:
+            if event["frame"]["type"] == "call.hangup":
+                self.in_call = False
             await self.send_frame({**event["frame"], "from": event["user"]})
 
     async def room_readonly(self, event: dict) -> None:

@@ -30,6 +30,17 @@ Server -> client
   after the last id.
 - ``history   {messages, has_more}`` answer to history.
 - ``call.offer|call.answer|call.ice|call.hangup {from, sdp | candidate}`` relayed signalling.
+  A ``call.hangup`` the server sends for a participant whose in-call socket
+  dropped carries ``reason: "disconnected"``.
+- ``call.config {mode, ice_servers}`` sent on connect in a writable audio or
+  video consultation: mode "audio" or "video", ice_servers an RTCIceServer
+  list (consultations.calls; TURN credentials minted per connection).
+
+Call record: the callee's ``call.answer`` writes "Video call started" (or
+"Audio ...") as a ``call`` message unless a call is already open (an ICE
+restart's answer is the same call); ``call.hangup``, or the socket that sent
+an offer or answer disconnecting, writes "Call ended (mm:ss)" once. Both
+arrive as ordinary ``message`` frames (kind "call").
 - ``error     {code, detail, client_id?}`` the frame was refused; the socket stays up.
   code: malformed_json, unknown_type, too_large, rate_limited, invalid, forbidden.
 - ``readonly  {status}`` the consultation is no longer scheduled or in progress;

@@ -400,6 +400,22 @@ ROOM_MESSAGES_BURST = env.int("ROOM_MESSAGES_BURST", default=10)
 ROOM_FRAMES_PER_MINUTE = env.int("ROOM_FRAMES_PER_MINUTE", default=600)
 ROOM_FRAMES_BURST = env.int("ROOM_FRAMES_BURST", default=120)
 
+# --- Calls (WebRTC) --------------------------------------------------------
+# ICE servers handed to the room page for audio and video calls
+# (consultations.calls). STUN always; TURN when TURN_URLS is set, with
+# short-lived credentials from TURN_SHARED_SECRET (coturn `use-auth-secret`,
+# the TURN REST API scheme) or, without a secret, a static TURN_USERNAME and
+# TURN_PASSWORD. TURN_CREDENTIAL_TTL: seconds a TURN credential stays valid
+# (it is minted when the room's socket connects, so it covers a page left open).
+# No default STUN server: a public one learns every caller's address, so
+# choosing one is the operator's decision (.env.example suggests one).
+STUN_URLS = env.list("STUN_URLS", default=[])
+TURN_URLS = env.list("TURN_URLS", default=[])
+TURN_SHARED_SECRET = env.str("TURN_SHARED_SECRET", default="")
+TURN_USERNAME = env.str("TURN_USERNAME", default="")
+TURN_PASSWORD = env.str("TURN_PASSWORD", default="")
+TURN_CREDENTIAL_TTL = env.int("TURN_CREDENTIAL_TTL", default=6 * 3600)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
