@@ -134,6 +134,16 @@ def role_in(consultation: Consultation, user: User) -> str | None:
     return None
 
 
+def may(consultation: Consultation, to: str, user: User) -> bool:
+    """Is moving to `to` a legal move for the part `user` plays, at some time?
+
+    For showing or hiding a button; the move itself is judged by
+    transition_check, which also weighs the time and the reason.
+    """
+    transition = TRANSITIONS.get((consultation.status, to))
+    return transition is not None and role_in(consultation, user) in transition.by
+
+
 def transition_check(*, consultation: Consultation, to: str, by: User, reason: str, now: datetime) -> Transition:
     """The table row for this move, or the named error saying why it may not happen.
 

@@ -143,8 +143,8 @@ def consultation_actions(consultation: Consultation, user: User, now: datetime) 
     if role not in (lifecycle.PATIENT, lifecycle.DOCTOR) or consultation.is_ai:
         return actions
     status = consultation.status
-    cancel_rule = lifecycle.TRANSITIONS.get((status, Status.CANCELLED))
-    actions.cancel = cancel_rule is not None and role in cancel_rule.by and status != Status.REQUESTED
+    may_cancel = lifecycle.may(consultation, Status.CANCELLED, user)
+    actions.cancel = may_cancel and status != Status.REQUESTED
     try:
         policies.reschedule_check(consultation, role, now)
     except policies.RescheduleRefused as refused:
@@ -156,7 +156,7 @@ def consultation_actions(consultation: Consultation, user: User, now: datetime) 
     if role == lifecycle.PATIENT:
         actions.join = policies.waiting_room_open(consultation, now)
         # A request the doctor has not accepted yet is withdrawn on the cancel page too.
-        actions.cancel = cancel_rule is not None and role in cancel_rule.by
+        actions.cancel = may_cancel
         actions.pay = (
             consultation.payment_status == PaymentStatus.PENDING
             and consultation.payment_method != PaymentMethod.PAY_AT_CLINIC

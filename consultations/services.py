@@ -15,11 +15,13 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from accounts.models import AuditAction, Role, User
 from accounts.queries import user_timezone
 from accounts.services import audit_record, notification_send
 from consultations import lifecycle, messaging, policies
+from consultations.calendar import patient_name
 from consultations.models import Consultation, ConsultationType, PaymentMethod, PaymentStatus, Status
 from doctors.availability import HOLDING_STATUSES, Slot, bookable_slots, doctor_zone, working_slots
 from doctors.models import DoctorProfile, VerificationStatus
@@ -140,13 +142,6 @@ def _holding_overlap(profile: DoctorProfile, slot: Slot, *, exclude: str | None 
         .values_list("scheduled_at", "duration_minutes")
     )
     return any(slot.overlaps(start, start + timedelta(minutes=minutes)) for start, minutes in rows)
-
-
-def _patient_name(patient: User) -> str:
-    # Not display_name: its fallback is the login, and an email address has no
-    # place in a notification the doctor may receive by SMS.
-    profile = getattr(patient, "patient_profile", None)
-    return (profile.full_name if profile else "") or "A patient"
 
 
 def _link(consultation: Consultation) -> str:
@@ -304,7 +299,7 @@ def consultation_book(
             user=profile.user,
             kind="consultation_booked",
             title=f"New booking on {when}",
-            body=f"{_patient_name(patient)} booked a {consultation.get_mode_display().lower()}.",
+            body=f"{capfirst(patient_name(patient))} booked a {consultation.get_mode_display().lower()}.",
             deeplink=_link(consultation),
             data={"consultation_id": consultation.pk},
         )

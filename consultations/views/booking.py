@@ -167,19 +167,13 @@ def book(request: HttpRequest, profile_id: str) -> HttpResponse:
     )
 
 
-def _cancel_allowed(consultation: Consultation, user) -> bool:
-    return (consultation.status, Status.CANCELLED) in lifecycle.TRANSITIONS and lifecycle.role_in(
-        consultation, user
-    ) in lifecycle.TRANSITIONS[(consultation.status, Status.CANCELLED)].by
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def cancel(request: HttpRequest, consultation_id: str) -> HttpResponse:
     """Cancel with a reason; the page says beforehand what happens to the money."""
     consultation = policies.consultation_for_participant(request.user, consultation_id)
     detail = reverse("consultations:detail", args=[consultation.pk])
-    if not _cancel_allowed(consultation, request.user):
+    if not lifecycle.may(consultation, Status.CANCELLED, request.user):
         messages.error(request, f"A {consultation.get_status_display().lower()} consultation cannot be cancelled.")
         return redirect(detail)
     now = timezone.now()
