@@ -34,6 +34,9 @@ PATIENT_EMAIL_UNVERIFIED = "Please verify your email address before booking a co
 DOCTOR_UNAVAILABLE = "This doctor is not taking bookings at the moment."
 MODE_NOT_OFFERED = "This doctor does not offer {mode} consultations."
 SLOT_NOT_OFFERED = "That time is not one of the doctor's bookable slots."
+SLOT_TOO_SOON = (
+    "That time is now too close to book: the doctor needs {minutes} minutes' notice. Please pick a later slot."
+)
 SLOT_TAKEN = "Sorry, someone has just booked that time. Please pick another slot."
 FOLLOW_UP_NOT_OFFERED = "This doctor does not offer follow-up consultations."
 FOLLOW_UP_NOT_YOURS = "A follow-up must follow one of your own completed consultations with this doctor."
@@ -48,6 +51,10 @@ NEXT_SLOTS_DAYS = 14
 # The longest a booking can run (availability allows slots up to this); a
 # booking that started this long before a slot can still overlap it.
 LONGEST_BOOKING = timedelta(minutes=240)
+# A slot shown when the page was drawn stays bookable while the patient fills
+# in the form: at submission the minimum notice is relaxed by this much, so a
+# slot does not vanish under someone who took two minutes to describe the case.
+FORM_FILLING_GRACE = timedelta(minutes=15)
 
 
 class BookingError(ValidationError):
@@ -121,11 +128,16 @@ def _offered_slot(profile: DoctorProfile, slot_start: datetime, now: datetime) -
     """
     zone = doctor_zone(profile.availability, profile.timezone)
     day = slot_start.astimezone(zone).date()
-    # The same minimum notice bookable_slots applies.
-    not_before = now + timedelta(minutes=getattr(settings, "BOOKING_MIN_NOTICE_MINUTES", 60))
+    # The minimum notice bookable_slots applies, less the form-filling grace.
+    notice = timedelta(minutes=getattr(settings, "BOOKING_MIN_NOTICE_MINUTES", 60))
+    not_before = now + notice - min(notice, FORM_FILLING_GRACE)
     for slot in working_slots(profile.availability, day, day, zone=zone):
-        if slot.start == slot_start and slot.start >= not_before:
-            return slot
+        if slot.start != slot_start or slot.start <= now:
+            continue
+        if slot.start < not_before:
+            minutes = int(notice.total_seconds() // 60)
+            raise SlotNotOffered(SLOT_TOO_SOON.format(minutes=minutes), code="slot_too_soon")
+        return slot
     raise SlotNotOffered(SLOT_NOT_OFFERED, code="slot_not_offered")
 
 

@@ -13,6 +13,7 @@ from accounts.tests.factories import PatientUserFactory
 from consultations.models import Consultation
 from consultations.services import (
     DOCTOR_UNAVAILABLE,
+    FORM_FILLING_GRACE,
     PATIENT_EMAIL_UNVERIFIED,
     PATIENT_ROLE_REQUIRED,
     SLOT_NOT_OFFERED,
@@ -154,10 +155,19 @@ def test_a_time_that_is_not_a_bookable_slot_is_refused(patient, profile, slot_st
     assert _nothing_written()
 
 
-def test_a_slot_inside_the_minimum_notice_is_refused(patient, profile):
-    with pytest.raises(SlotNotOffered):
+def test_a_slot_inside_the_minimum_notice_is_refused_as_too_soon(patient, profile):
+    with pytest.raises(SlotNotOffered, match="60 minutes' notice") as error:
         _book(patient, profile, now=TEN_AM - timedelta(minutes=30))
+    assert error.value.code == "slot_too_soon"
     assert _nothing_written()
+
+
+def test_a_slot_shown_on_the_page_stays_bookable_while_the_form_is_filled_in(patient, profile):
+    # Shown at 08:59 IST with 61 minutes' notice, submitted at 09:10 with 50:
+    # inside the form-filling grace, so it is kept.
+    submitted = TEN_AM - timedelta(minutes=60) + FORM_FILLING_GRACE - timedelta(minutes=5)
+    booking = _book(patient, profile, now=submitted)
+    assert booking.scheduled_at == TEN_AM
 
 
 def test_booking_a_taken_slot_raises_slot_taken_with_the_next_three_free_slots(patient, profile):
