@@ -65,6 +65,7 @@ class ConsultationAdmin(SoftDeleteAdminMixin, admin.ModelAdmin):
                     "mode",
                     "status",
                     "follow_up_of",
+                    "intake",
                     "messages_link",
                 )
             },
@@ -115,6 +116,7 @@ class ConsultationAdmin(SoftDeleteAdminMixin, admin.ModelAdmin):
     readonly_fields = (
         "id",
         "consultation_type",
+        "intake",
         "patient",
         "status",
         "messages_link",

@@ -35,7 +35,8 @@ from django.utils.crypto import constant_time_compare
 
 from accounts.models import User
 from accounts.sockets import user_group
-from consultations import calls, messaging, protocol
+from consultations import calls, messaging, protocol, tasks
+from consultations.intake import services as intake
 from consultations.models import Consultation, Mode, Status
 from consultations.policies import consultation_for_participant
 
@@ -195,11 +196,28 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
     async def on_message(self, consultation: Consultation, user: User, frame: dict) -> None:
         if not self.messages_bucket.take():
             raise protocol.ProtocolError(protocol.RATE_LIMITED, "You are sending messages too fast; wait a moment.")
+        if consultation.is_ai:
+            await self.on_intake_message(consultation, user, frame)
+            return
         message = await database_sync_to_async(messaging.message_send)(
             consultation=consultation, sender=user, body=frame["text"]
         )
         # Committed: message_send's transaction has ended when the call returns.
         await self.group_send("room.message", message=protocol.message_json(message), client_id=frame["client_id"])
+
+    async def on_intake_message(self, consultation: Consultation, user: User, frame: dict) -> None:
+        """The AI intake: the guard runs as the message is saved; the reply is a task.
+
+        An emergency's guidance was written in the same transaction and
+        reaches the room on commit, before this echo; no reply is queued.
+        """
+        turn = await database_sync_to_async(intake.intake_message)(
+            consultation=consultation, patient=user, body=frame["text"]
+        )
+        await self.group_send("room.message", message=protocol.message_json(turn.message), client_id=frame["client_id"])
+        if not turn.emergency:
+            await self.group_send("room.typing", user="assistant", role="assistant", active=True)
+            await database_sync_to_async(tasks.intake_reply.enqueue)(consultation.pk)
 
     async def on_read(self, consultation: Consultation, user: User, up_to: str) -> None:
         receipt = await database_sync_to_async(messaging.messages_mark_read)(
@@ -305,6 +323,9 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
             if event["frame"]["type"] == "call.hangup":
                 self.in_call = False
             await self.send_frame({**event["frame"], "from": event["user"]})
+
+    async def room_draft(self, event: dict) -> None:
+        await self.send_frame({"type": "assistant.draft", "text": event["text"]})
 
     async def room_readonly(self, event: dict) -> None:
         await self.send_frame({"type": "readonly", "status": event["status"]})

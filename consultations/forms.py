@@ -220,3 +220,12 @@ class TransitionForm(forms.Form):
     to = forms.ChoiceField(choices=Status.choices)
     reason = forms.CharField(max_length=500, required=False)
     next = forms.CharField(max_length=500, required=False)
+
+
+class IntakeConsentForm(forms.Form):
+    """The one question before an AI intake starts: has the patient read what it is, and not?"""
+
+    consent = forms.BooleanField(
+        label="I understand: the assistant takes my case for a doctor; it does not diagnose or prescribe.",
+        error_messages={"required": "Please tick the box to say you have read this and want to go on."},
+    )

@@ -209,6 +209,32 @@ def system_message(
     return message
 
 
+def assistant_send(
+    *, consultation: Consultation, assistant: User, body: str, metadata: dict[str, Any] | None = None
+) -> Message:
+    """A text message from the AI intake assistant (consultations.intake) in its own consultation.
+
+    The assistant is not a participant, so message_send would refuse it; this
+    is the one other way a text message is written. Broadcast after commit.
+    """
+    if not consultation.is_ai:
+        raise NotParticipant(NOT_A_PARTICIPANT, code="forbidden")
+    message = Message(
+        consultation=consultation,
+        sender=assistant,
+        message_type=MessageType.TEXT,
+        body=body.strip()[:MAX_BODY_CHARS],
+        metadata=metadata or {},
+    )
+    with transaction.atomic():
+        message.full_clean()
+        message.save()
+        room_broadcast_on_commit(
+            consultation.pk, {"type": "room.message", "message": message_json(message), "client_id": None}
+        )
+    return message
+
+
 def room_closed_broadcast(*, consultation: Consultation) -> None:
     """Tell the room's open sockets, after commit, that writing has stopped (`readonly`).
 

@@ -81,6 +81,17 @@ class Consultation(SoftDeleteModel, TimeStampedModel):
     follow_up_of = ref(
         "self", "follow_up_of", null=True, blank=True, related_name="follow_ups", on_delete=models.SET_NULL
     )
+    # The AI intake whose case this consultation was booked with (the doctor
+    # reads its transcript); set only by consultation_book.
+    intake = ref(
+        "self",
+        "intake_id",
+        null=True,
+        blank=True,
+        related_name="handoffs",
+        on_delete=models.SET_NULL,
+        limit_choices_to={"consultation_type": "ai"},
+    )
 
     scheduled_at = models.DateTimeField(null=True, blank=True, db_index=True)
     duration_minutes = models.PositiveSmallIntegerField(default=20)

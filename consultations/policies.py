@@ -33,6 +33,25 @@ def consultation_for_participant(user: User, consultation_id: str) -> Consultati
     return consultation
 
 
+def intake_for_reader(user: User, consultation_id: str) -> Consultation:
+    """An AI intake, for its patient or a doctor it was handed to; Http404 otherwise.
+
+    Handed to: a consultation of that doctor's, not cancelled, was booked with
+    the intake's case attached. The same answer for missing and forbidden.
+    """
+    if not user.is_authenticated:
+        raise Http404("No such consultation.")
+    consultation = Consultation.objects.filter(pk=consultation_id, consultation_type="ai").first()
+    if consultation is None:
+        raise Http404("No such consultation.")
+    if user.pk == consultation.patient_id:
+        return consultation
+    handed = consultation.handoffs.filter(doctor_id=user.pk).exclude(status=Status.CANCELLED).exists()
+    if not handed:
+        raise Http404("No such consultation.")
+    return consultation
+
+
 # --- cancellation and rescheduling policy (numbers from settings) ------------------
 
 

@@ -43,6 +43,9 @@ an offer or answer disconnecting, writes "Call ended (mm:ss)" once. Both
 arrive as ordinary ``message`` frames (kind "call").
 - ``error     {code, detail, client_id?}`` the frame was refused; the socket stays up.
   code: malformed_json, unknown_type, too_large, rate_limited, invalid, forbidden.
+- ``assistant.draft {text}`` in an AI intake: the assistant's reply so far, as a
+  model streams it (whole sentences that passed the output filter; each frame
+  carries the full text so far). The saved ``message`` replaces the draft.
 - ``readonly  {status}`` the consultation is no longer scheduled or in progress;
   writes (message, typing, call.*) are refused; read, resync and history still
   work. Sent on connect, in answer to a write, and to every open socket when a

@@ -373,10 +373,12 @@ class PatientDashboard:
     prescriptions_count: int
     records_count: int
     unread_messages: int
+    live_intake: Consultation | None = None  # an AI intake in progress, to continue
 
 
 def patient_dashboard(*, patient: User, now: datetime, history_page: int | str = 1) -> PatientDashboard:
-    """The patient's dashboard (5 queries: upcoming, history count and page, prescriptions, counts).
+    """The patient's dashboard (6 queries: upcoming, history count and page, prescriptions, counts,
+    the AI intake in progress).
 
     Upcoming: consultations with a doctor that are requested, scheduled or in
     progress, soonest first, with the doctor's profile (name, photo) and the
@@ -434,7 +436,13 @@ def patient_dashboard(*, patient: User, now: datetime, history_page: int | str =
         )
         .get()
     )
+    live_intake = (
+        Consultation.objects.filter(patient=patient, consultation_type=ConsultationType.AI, status=Status.IN_PROGRESS)
+        .order_by("-created_at", "-id")
+        .first()
+    )
     return PatientDashboard(
+        live_intake=live_intake,
         upcoming=upcoming,
         more_upcoming=more_upcoming,
         history=history,

@@ -18,8 +18,20 @@ keys are refused so a typo cannot hide data.
       "mentals": "irritable, wants company",
       "past_history": "typhoid 2010",
       "family_history": "father: diabetes",
-      "source": "patient"
+      "source": "patient",
+      "profile_confirmed": {"allergies": "penicillin", "medications": "", "conditions": "asthma"},
+      "triage": {"level": "routine", "rules": []},
+      "suggested_specializations": ["digestive", "chronic"],
+      "intake": {"state": "taking", "step": "location", "complaint": 0}
     }
+
+The last four are written by the AI intake assistant (consultations.intake):
+what the patient confirmed or corrected of their profile, the guard's
+verdict (level and the rules that fired), the specialisations suggested for
+the hand-off, and where case-taking stands (state: taking, paused, done,
+emergency; the step whose answer is awaited; which complaint it is about;
+the id of the last patient message already recorded, so a retried or
+concurrent reply never records a message twice).
 """
 
 from __future__ import annotations
@@ -27,6 +39,8 @@ from __future__ import annotations
 SEVERITIES = ["mild", "moderate", "severe"]
 SOURCES = ["patient", "ai_intake", "doctor"]
 THERMALS = ["chilly", "hot", "ambithermal"]
+TRIAGE_LEVELS = ["emergency", "urgent", "routine"]
+INTAKE_STATES = ["taking", "paused", "done", "emergency"]
 
 _TEXT = {"type": "string", "maxLength": 2000}
 _SHORT = {"type": "string", "maxLength": 300}
@@ -79,5 +93,29 @@ SYMPTOMS = {
         "past_history": _TEXT,
         "family_history": _TEXT,
         "source": {"enum": SOURCES},
+        "profile_confirmed": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"allergies": _TEXT, "medications": _TEXT, "conditions": _TEXT},
+        },
+        "triage": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "level": {"enum": TRIAGE_LEVELS},
+                "rules": {"type": "array", "items": _SHORT, "maxItems": 50},
+            },
+        },
+        "suggested_specializations": _WORDS,
+        "intake": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "state": {"enum": INTAKE_STATES},
+                "step": {"type": "string", "maxLength": 40},
+                "complaint": {"type": "integer", "minimum": 0, "maximum": 19},
+                "answered": {"type": "string", "maxLength": 40},
+            },
+        },
     },
 }

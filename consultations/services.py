@@ -22,6 +22,7 @@ from accounts.queries import user_timezone
 from accounts.services import audit_record, notification_send
 from consultations import lifecycle, messaging, policies
 from consultations.calendar import patient_name
+from consultations.intake.services import handoff_case
 from consultations.models import Consultation, ConsultationType, PaymentMethod, PaymentStatus, Status
 from doctors.availability import HOLDING_STATUSES, Slot, bookable_slots, doctor_zone, working_slots
 from doctors.models import DoctorProfile, VerificationStatus
@@ -236,9 +237,14 @@ def consultation_book(
     symptoms: dict[str, Any] | None = None,
     follow_up_of: Consultation | None = None,
     pay_at_clinic: bool = False,
+    intake: Consultation | None = None,
     now: datetime | None = None,
 ) -> Consultation:
     """Book one of the doctor's free slots for the patient: a scheduled consultation.
+
+    With `intake` (the patient's finished AI intake), its structured case,
+    summary and triage level go with the booking, and the doctor may read the
+    intake's conversation (policies.intake_for_reader).
 
     The fee is the doctor's consultation fee, or for a follow-up of a completed
     consultation within the doctor's follow-up window, the follow-up fee. A
@@ -247,6 +253,10 @@ def consultation_book(
     """
     now = now or timezone.now()
     _check_patient(patient)
+    handed: dict[str, Any] = {}
+    if intake is not None:
+        case = {**handoff_case(intake=intake, patient=patient), "chief_complaint": chief_complaint}
+        handed = {"symptoms": case, "ai_summary": intake.ai_summary, "triage_level": intake.triage_level}
     if pay_at_clinic and mode != "in_person":
         raise PaymentChoiceRefused(PAY_AT_CLINIC_IN_PERSON, code="pay_at_clinic_online")
     with transaction.atomic():
@@ -284,11 +294,14 @@ def consultation_book(
             chief_complaint=chief_complaint,
             symptoms=symptoms or {},
             follow_up_of=follow_up_of,
+            intake=intake,
             fee_amount=fee,
             currency=profile.currency,
             payment_status=payment_status,
             payment_method=payment_method,
         )
+        for field, value in handed.items():
+            setattr(consultation, field, value)
         consultation.full_clean()
         consultation.save()
         audit_record(
@@ -297,6 +310,7 @@ def consultation_book(
             table="consultations",
             record_id=consultation.pk,
             new={
+                **({"intake_id": intake.pk} if intake else {}),
                 "doctor_id": profile.user_id,
                 "mode": mode,
                 "status": consultation.status,

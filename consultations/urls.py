@@ -1,6 +1,6 @@
 from django.urls import path
 
-from consultations.views import booking, calendar, pages, room
+from consultations.views import booking, calendar, intake, pages, room
 
 app_name = "consultations"
 
@@ -16,4 +16,8 @@ urlpatterns = [
     path("consultations/<str:consultation_id>/calendar.ics", calendar.ics, name="ics"),
     path("consultations/<str:consultation_id>/room/", room.room, name="room"),
     path("consultations/<str:consultation_id>/room/attachments/", room.attachment, name="room_attachment"),
+    path("assistant/", intake.start, name="intake_start"),
+    path("assistant/<str:consultation_id>/resume/", intake.resume, name="intake_resume"),
+    path("assistant/<str:consultation_id>/book-a-doctor/", intake.handoff, name="intake_handoff"),
+    path("assistant/<str:consultation_id>/transcript/", intake.transcript, name="intake_transcript"),
 ]

@@ -53,6 +53,7 @@ from django.db.models import Avg, Count
 from django.utils import timezone
 
 from accounts.models import AdminLog, AuditAction, Notification, Role, User
+from consultations.intake.services import assistant_user
 from consultations.models import Consultation, Message, MessageType
 from doctors.models import DoctorProfile, DoctorReview, VerificationStatus
 from doctors.services import next_available_refresh_all
@@ -960,6 +961,9 @@ def _consultations(clock: _Clock) -> list[dict[str, Any]]:
                 ],
                 "generals": {"thirst": "very thirsty", "cravings": ["salt"], "thermal": "hot"},
                 "source": "ai_intake",
+                "triage": {"level": "routine", "rules": []},
+                "suggested_specializations": ["respiratory_allergy", "chronic"],
+                "intake": {"state": "done", "step": "done", "complaint": 0},
             },
             "triage_level": "routine",
             "ai_summary": (
@@ -1227,6 +1231,8 @@ def _consultations(clock: _Clock) -> list[dict[str, Any]]:
                     }
                 ],
                 "source": "ai_intake",
+                "triage": {"level": "emergency", "rules": ["chest_pain"]},
+                "intake": {"state": "emergency", "step": "chief_complaint", "complaint": 0},
             },
             "triage_level": "emergency",
             "ai_summary": (
@@ -1256,6 +1262,8 @@ def _consultations(clock: _Clock) -> list[dict[str, Any]]:
                     }
                 ],
                 "source": "ai_intake",
+                "triage": {"level": "urgent", "rules": ["high_fever"]},
+                "intake": {"state": "taking", "step": "location", "complaint": 0},
             },
             "triage_level": "urgent",
             **_NO_PAYMENT,
@@ -1374,6 +1382,7 @@ def _seed_consultations(clock: _Clock, users: dict[str, User]) -> dict[str, Cons
 # consultation id -> (minutes after the consultation started, or after it was
 # booked when it has not started; who: "patient", "doctor" or None for system;
 # body, where {emergency_number} is the configured EMERGENCY_NUMBER)
+# Who: "patient", "doctor", "assistant" (the AI intake's account) or None (a system message).
 _MESSAGES: dict[str, list[tuple[int, str | None, str]]] = {
     "cons_demo_001": [
         (-2, None, "Dr. Meera Deshpande has joined. The video call will start shortly."),
@@ -1401,16 +1410,33 @@ _MESSAGES: dict[str, list[tuple[int, str | None, str]]] = {
         (5, "patient", "I fall asleep around 1 am and wake at 4 with my mind racing about work."),
     ],
     "cons_demo_006": [
-        (0, "patient", "I keep sneezing every morning and my eyes water."),
-        (12, None, "Intake complete. Triage: routine. Your case summary is ready to share with a doctor."),
+        (0, "assistant", "Namaste! I am the intake assistant. In your own words, what is troubling you most?"),
+        (1, "patient", "I keep sneezing every morning and my eyes water."),
+        (
+            12,
+            "assistant",
+            "Thank you. Your case is ready for a doctor. I do not diagnose or prescribe; "
+            "you can now book a doctor with this case attached.",
+        ),
     ],
     "cons_demo_017": [
-        (0, "patient", "I have chest pain going into my left arm and I am sweating."),
+        (0, "assistant", "Namaste! I am the intake assistant. In your own words, what is troubling you most?"),
+        (1, "patient", "I have chest pain going into my left arm and I am sweating."),
         (
             1,
-            None,
-            "This may be a medical emergency. Call {emergency_number} now or go to the nearest emergency department. "
-            "Do not wait for an online consultation.",
+            "assistant",
+            "This could be a medical emergency. Please call {emergency_number} now, or go to the nearest hospital "
+            "emergency department. Do not wait for an online consultation. I have stopped taking your case.",
+        ),
+    ],
+    "cons_demo_018": [
+        (0, "assistant", "Namaste! I am the intake assistant. In your own words, what is troubling you most?"),
+        (1, "patient", "High fever for three days with body ache."),
+        (
+            2,
+            "assistant",
+            "Some of what you describe should be seen by a doctor today. If it gets worse, call {emergency_number}. "
+            "I will keep taking your case so the doctor has it.\n\nWhere exactly do you feel the body ache?",
         ),
     ],
 }
@@ -1423,7 +1449,12 @@ def _seed_messages(consultations: dict[str, Consultation]) -> None:
         live = consultation.status in ("scheduled", "in_progress")
         for n, (minutes, who, body) in enumerate(thread, start=1):
             sent = start + timedelta(minutes=minutes)
-            sender = {"patient": consultation.patient, "doctor": consultation.doctor, None: None}[who]
+            sender = {
+                "patient": consultation.patient,
+                "doctor": consultation.doctor,
+                "assistant": assistant_user() if who == "assistant" else None,
+                None: None,
+            }[who]
             # The last message of a live consultation is still unread.
             unread = live and n == len(thread)
             _upsert(
@@ -1959,7 +1990,9 @@ def seed(*, password: str = DEFAULT_PASSWORD, force: bool = False) -> list[DemoL
     accounts that are not the demo's, unless `force`: the demo adds a
     superuser whose password is published.
     """
-    if not settings.DEBUG and not force and User.all_objects.exclude(id__in=DEMO_USER_IDS).exists():
+    # The AI assistant's account (made on first use, cannot sign in) is nobody's real account.
+    others = User.all_objects.exclude(id__in=DEMO_USER_IDS).exclude(email=settings.AI_ASSISTANT_EMAIL)
+    if not settings.DEBUG and not force and others.exists():
         raise SeedRefused(REFUSED_REAL_DATA)
 
     clock = _Clock(timezone.now())

@@ -323,6 +323,20 @@ SITE_NAME = "Dhanwantari"
 # Absolute links in emails sent outside a request (background tasks).
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 EMERGENCY_NUMBER = env.str("EMERGENCY_NUMBER", default="112")
+
+# --- AI intake assistant (consultations.intake) ----------------------------
+# "local": the built-in offline engine (deterministic; no network). "openai":
+# any OpenAI-compatible /chat/completions endpoint words the questions; the
+# local engine still decides what is asked and carries on if it fails.
+AI_PROVIDER = env.str("AI_PROVIDER", default="local")
+AI_BASE_URL = env.str("AI_BASE_URL", default="https://api.openai.com/v1")
+AI_API_KEY = env.str("AI_API_KEY", default="")
+AI_MODEL = env.str("AI_MODEL", default="gpt-4o-mini")
+# Seconds to connect, and for the whole reply including streaming.
+AI_CONNECT_TIMEOUT_SECONDS = env.float("AI_CONNECT_TIMEOUT_SECONDS", default=5.0)
+AI_TIMEOUT_SECONDS = env.float("AI_TIMEOUT_SECONDS", default=20.0)
+# The assistant's account (sender of its messages); made on first use, cannot sign in.
+AI_ASSISTANT_EMAIL = env.str("AI_ASSISTANT_EMAIL", default="assistant@dhanwantari.invalid")
 DEFAULT_CURRENCY = "INR"
 # A slot must start at least this far ahead to be offered for booking.
 BOOKING_MIN_NOTICE_MINUTES = env.int("BOOKING_MIN_NOTICE_MINUTES", default=60)

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import pytest
 from asgiref.sync import async_to_sync
-from channels.layers import channel_layers
-from channels.security.websocket import OriginValidator
 from channels.testing import WebsocketCommunicator
 
 from accounts.tests.factories import PatientUserFactory
@@ -21,25 +19,6 @@ from consultations.tests.factories import ConsultationFactory
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SITE_ORIGIN = (b"origin", b"http://localhost")
-
-
-@pytest.fixture
-def application(settings, monkeypatch):
-    settings.ALLOWED_HOSTS = ["localhost", "testserver"]
-    from dhanwantari.asgi import application
-
-    # AllowedHostsOriginValidator copies ALLOWED_HOSTS once, when
-    # dhanwantari.asgi is first imported; point the copy at this test's hosts
-    # in case another test imported the module under other settings.
-    validator = application.application_mapping["websocket"]
-    assert isinstance(validator, OriginValidator)
-    monkeypatch.setattr(validator, "allowed_origins", settings.ALLOWED_HOSTS)
-    # A fresh channel layer per test: each test runs in its own event loop
-    # (async_to_sync), and channels-redis binds its locks to the first loop
-    # that used them.
-    channel_layers.backends.clear()
-    yield application
-    channel_layers.backends.clear()
 
 
 @pytest.fixture

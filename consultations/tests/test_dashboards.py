@@ -568,12 +568,13 @@ def test_the_patient_dashboard_costs_the_same_for_3_consultations_as_for_40(clie
     patient_world(patient, 3)
     client = signed_in(client, patient)
     # session, user; upcoming, history count, history page, recent prescriptions,
-    # the counts (one row of subqueries); the header's unread count and name.
-    with django_assert_num_queries(9):
+    # the counts (one row of subqueries), the AI intake in progress; the
+    # header's unread count and name.
+    with django_assert_num_queries(10):
         small = client.get(DASHBOARD)
 
     patient_world(patient, 37)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         large = client.get(DASHBOARD)
 
     assert len(small.context["dash"].upcoming) == 3

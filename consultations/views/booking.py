@@ -19,7 +19,9 @@ from django.views.decorators.http import require_http_methods
 from accounts.policies import is_patient
 from consultations import lifecycle, policies, services
 from consultations.forms import BookingForm, CancelForm, RescheduleForm, slot_label, slot_value
-from consultations.models import Consultation, PaymentMethod, PaymentStatus, Status
+from consultations.intake import services as intake_services
+from consultations.intake.services import HANDOFF_SESSION_KEY
+from consultations.models import Consultation, ConsultationType, PaymentMethod, PaymentStatus, Status
 from doctors.availability import Slot
 from doctors.models import DoctorProfile
 from doctors.queries import doctor_public, upcoming_slots
@@ -92,6 +94,36 @@ def _next_choices(next_slots: list[Slot], ids: dict[str, str]) -> list[dict]:
     return [{"id": ids[slot_value(s.start)], "start": s.start} for s in next_slots if slot_value(s.start) in ids]
 
 
+def _handed_intake(request: HttpRequest) -> Consultation | None:
+    """The finished AI intake the patient chose to book with ("Book a doctor with this case"), if any."""
+    intake_id = request.session.get(HANDOFF_SESSION_KEY)
+    if not intake_id:
+        return None
+    intake = Consultation.objects.filter(
+        pk=intake_id, patient=request.user, consultation_type=ConsultationType.AI
+    ).first()
+    if intake is None or intake_services.intake_state(intake) != "done":
+        return None
+    return intake
+
+
+def _initial_from_case(intake: Consultation) -> dict:
+    """The booking form's case fields, filled from the intake's first complaint."""
+    case = intake.symptoms or {}
+    first = (case.get("complaints") or [{}])[0]
+    modalities = first.get("modalities") or {}
+    return {
+        "chief_complaint": (case.get("chief_complaint") or first.get("description", ""))[:500],
+        "duration": first.get("duration", ""),
+        "severity": first.get("severity", ""),
+        "location": first.get("location", ""),
+        "sensation": first.get("sensation", ""),
+        "better": ", ".join(modalities.get("better") or []),
+        "worse": ", ".join(modalities.get("worse") or []),
+        "thermal": (case.get("generals") or {}).get("thermal", ""),
+    }
+
+
 def _field_error(form, exc: ValidationError, mapping: dict) -> None:
     field = next((name for kind, name in mapping.items() if isinstance(exc, kind)), None)
     for message in exc.messages:
@@ -109,6 +141,9 @@ def book(request: HttpRequest, profile_id: str) -> HttpResponse:
     slot_days, slots = _slots(profile)
     follow_ups = services.follow_up_options(patient=request.user, profile=profile, now=now)
     initial = {"slot": _slot_param(request.GET.get("slot", "")), "mode": request.GET.get("mode", "")}
+    handed = _handed_intake(request)
+    if handed is not None:
+        initial.update(_initial_from_case(handed))
     form = BookingForm(
         request.POST if request.method == "POST" else None,
         initial=initial,
@@ -129,8 +164,11 @@ def book(request: HttpRequest, profile_id: str) -> HttpResponse:
                 symptoms=form.symptoms(),
                 follow_up_of=data["follow_up_of"],
                 pay_at_clinic=data["pay_at_clinic"],
+                intake=handed if handed is not None and request.POST.get("attach_intake") else None,
                 now=now,
             )
+        except intake_services.IntakeError as exc:
+            form.add_error(None, exc.message)
         except services.BookingError as exc:
             _field_error(form, exc, _BOOKING_ERROR_FIELD)
             if isinstance(exc, services.SlotTaken):
@@ -139,6 +177,8 @@ def book(request: HttpRequest, profile_id: str) -> HttpResponse:
                 slot_days, slots = _slots(profile)
                 form.fields["slot"].choices = [(slot_value(s.start), slot_label(s)) for s in slots]
         else:
+            if consultation.intake_id:
+                request.session.pop(HANDOFF_SESSION_KEY, None)
             if consultation.payment_status == PaymentStatus.PENDING and not consultation.payment_method:
                 online = settings.PAYMENT_PROVIDER == PaymentMethod.RAZORPAY
                 messages.success(request, BOOKED_PAY if online else BOOKED_PAY_CLINIC)
@@ -154,6 +194,7 @@ def book(request: HttpRequest, profile_id: str) -> HttpResponse:
             "form": form,
             "slot_groups": slot_groups,
             "next_slots": _next_choices(next_slots, slot_ids),
+            "handed_intake": handed,
             "email_unverified": not request.user.email_verified,
             "online_payment": settings.PAYMENT_PROVIDER == PaymentMethod.RAZORPAY,
             "policy": {

@@ -24,7 +24,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.queries import user_timezone
-from consultations import messaging, protocol, queries
+from consultations import messaging, protocol, queries, tasks
+from consultations.intake import services as intake
 from consultations.models import Consultation
 from dhanwantari.uploads import IMAGE_TYPES
 from records import services as records
@@ -33,6 +34,7 @@ from records.models import Category
 PAGE_SIZE = protocol.HISTORY_LIMIT
 NO_FILE = "Choose a file to send."
 FILE_SENT = "File sent."
+NO_FILES_FOR_ASSISTANT = "The assistant does not read files. Add them to your records and share them with your doctor."
 
 
 def _room_url(consultation: Consultation) -> str:
@@ -59,7 +61,12 @@ def room(request: HttpRequest, consultation_id: str) -> HttpResponse:
     consultation = queries.participant_consultation(user=request.user, consultation_id=consultation_id)
     if request.method == "POST":
         try:
-            messaging.message_send(consultation=consultation, sender=request.user, body=request.POST.get("body", ""))
+            if consultation.is_ai:
+                _intake_post(consultation, request.user, request.POST.get("body", ""))
+            else:
+                messaging.message_send(
+                    consultation=consultation, sender=request.user, body=request.POST.get("body", "")
+                )
         except messaging.MessagingError as refused:
             messages.error(request, refused.message)
         return redirect(_room_url(consultation) + "#composer")
@@ -71,6 +78,7 @@ def room(request: HttpRequest, consultation_id: str) -> HttpResponse:
         raise Http404(messaging.CURSOR_UNKNOWN) from None
     writable = messaging.room_writable(consultation)
     viewer = "doctor" if request.user.pk == consultation.doctor_id else "patient"
+    chips = intake.chips_for(consultation, history[-1] if history and not before else None)
     return render(
         request,
         "consultations/room.html",
@@ -86,8 +94,17 @@ def room(request: HttpRequest, consultation_id: str) -> HttpResponse:
             "zone": user_timezone(user=request.user),
             "ws_path": f"/ws/consultations/{consultation.pk}/",
             "max_chars": messaging.MAX_BODY_CHARS,
+            "chips": chips,
+            "intake_state": intake.intake_state(consultation) if consultation.is_ai else "",
         },
     )
+
+
+def _intake_post(consultation: Consultation, patient, body: str) -> None:
+    """The no-JavaScript composer of an AI intake: the guard, then the reply (a task)."""
+    turn = intake.intake_message(consultation=consultation, patient=patient, body=body)
+    if not turn.emergency:
+        tasks.intake_reply.enqueue(consultation.pk)
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -124,6 +141,8 @@ def _send_file(request: HttpRequest, consultation: Consultation):
     # records with no message to show for it.
     if not messaging.room_writable(consultation):
         return messaging.RoomReadOnly(consultation.status).message, None
+    if consultation.is_ai:
+        return NO_FILES_FOR_ASSISTANT, None
     file = request.FILES.get("file")
     if file is None:
         return NO_FILE, None

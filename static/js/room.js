@@ -365,6 +365,7 @@ if (root) {
       case "message":
         addMessage(frame.message, frame.client_id);
         if (frame.message.sender && frame.message.sender !== me) showTyping(false);
+        root.dispatchEvent(new CustomEvent("room:message", { detail: frame.message }));
         break;
       case "resync":
         for (const message of frame.messages) addMessage(message, null);
@@ -398,6 +399,7 @@ if (root) {
           readonlyNote.textContent = `This consultation is ${status}, so its chat is read-only.`;
         }
         closeRoom();
+        root.dispatchEvent(new CustomEvent("room:readonly", { detail: frame }));
         break;
       case "error":
         failPending(frame.client_id, frame.detail);
@@ -408,6 +410,10 @@ if (root) {
         // told through a DOM event rather than owning a second socket.
         if (typeof frame.type === "string" && frame.type.startsWith("call.")) {
           root.dispatchEvent(new CustomEvent("room:call", { detail: frame }));
+        }
+        // assistant.* frames (an AI intake's streamed draft) are for static/js/room-intake.js.
+        if (typeof frame.type === "string" && frame.type.startsWith("assistant.")) {
+          root.dispatchEvent(new CustomEvent("room:assistant", { detail: frame }));
         }
     }
   }
