@@ -21,6 +21,7 @@ back, and a resync right after a broadcast always finds it.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -46,6 +47,7 @@ CLOSE_UNAUTHENTICATED = 4401
 CLOSE_NOT_FOUND = 4404
 
 CALL_MODES = frozenset({Mode.AUDIO, Mode.VIDEO})
+INTAKE_PACE = 3
 CALL_NOT_ALLOWED = "Calls are possible only during an in-progress audio or video consultation."
 
 
@@ -56,6 +58,8 @@ class RoomClosed(Exception):
 
 class ConsultationConsumer(AsyncWebsocketConsumer):
     user_id: str | None = None
+    # The room stopped taking writes (a `readonly` went out): no more drafts.
+    closed = False
     group_name: str | None = None
     # This socket sent an offer or an answer and has not hung up: its
     # disconnecting ends the call (consultations.calls writes "Call ended").
@@ -76,10 +80,17 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
             return
         self.user_id = user.pk
         self.role = user.role
+        self.replies: set[asyncio.Future] = set()
         self.consultation_id = consultation.pk
         session = self.scope.get("session")
         self.session_hash = session.get(HASH_SESSION_KEY, "") if session is not None else ""
-        self.messages_bucket = protocol.TokenBucket(settings.ROOM_MESSAGES_PER_MINUTE, settings.ROOM_MESSAGES_BURST)
+        # An intake is answered at the pace of quick replies, one message per
+        # question: three times the chat allowance, so a quick patient is not
+        # refused mid-case (the assistant's own replies pace it anyway).
+        pace = INTAKE_PACE if consultation.is_ai else 1
+        self.messages_bucket = protocol.TokenBucket(
+            settings.ROOM_MESSAGES_PER_MINUTE * pace, settings.ROOM_MESSAGES_BURST * pace
+        )
         self.frames_bucket = protocol.TokenBucket(settings.ROOM_FRAMES_PER_MINUTE, settings.ROOM_FRAMES_BURST)
         self.group_name = protocol.room_group(consultation.pk)
         self.own_group = user_group(user.pk)
@@ -87,6 +98,7 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
         await self.channel_layer.group_add(self.own_group, self.channel_name)
         await self.accept()
         if not messaging.room_writable(consultation):
+            self.closed = True
             await self.send_frame({"type": "readonly", "status": consultation.status})
         elif consultation.mode in CALL_MODES:
             # Minted per connection: a reconnecting page gets fresh TURN credentials.
@@ -147,6 +159,7 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
                 if kind == "call.hangup" and self.in_call:
                     # Completed or cancelled mid-call: the call still ends on record.
                     await self.end_call("hangup")
+                self.closed = True
                 await self.send_frame({"type": "readonly", "status": consultation.status})
                 return
             if kind == "message":
@@ -164,6 +177,7 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
         except protocol.ProtocolError as error:
             await self.send_frame(protocol.error_frame(error.code, error.detail, client_id))
         except messaging.RoomReadOnly as error:
+            self.closed = True
             await self.send_frame({"type": "readonly", "status": error.status})
         except messaging.NotParticipant as error:
             await self.send_frame(protocol.error_frame(protocol.FORBIDDEN, error.message, client_id))
@@ -217,7 +231,19 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
         await self.group_send("room.message", message=protocol.message_json(turn.message), client_id=frame["client_id"])
         if not turn.emergency:
             await self.group_send("room.typing", user="assistant", role="assistant", active=True)
-            await database_sync_to_async(tasks.intake_reply.enqueue)(consultation.pk)
+            # Off this socket's path: with the immediate task backend the reply
+            # (and a model's seconds) runs right here, so it gets its own thread
+            # and task, and this socket keeps relaying frames (the drafts too).
+            reply = asyncio.ensure_future(self.intake_reply(consultation.pk))
+            self.replies.add(reply)  # held until done, so it is not garbage-collected mid-way
+            reply.add_done_callback(self.replies.discard)
+
+    async def intake_reply(self, consultation_id: str) -> None:
+        try:
+            await database_sync_to_async(tasks.intake_reply.enqueue, thread_sensitive=False)(consultation_id)
+        except Exception:
+            # The patient's message is saved; the next one (or a retry) asks again.
+            log.exception("intake reply failed for %s", consultation_id)
 
     async def on_read(self, consultation: Consultation, user: User, up_to: str) -> None:
         receipt = await database_sync_to_async(messaging.messages_mark_read)(
@@ -325,9 +351,13 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
             await self.send_frame({**event["frame"], "from": event["user"]})
 
     async def room_draft(self, event: dict) -> None:
-        await self.send_frame({"type": "assistant.draft", "text": event["text"]})
+        # A reply still being worded when the intake closed (an emergency
+        # meanwhile) is never saved; its drafts must not show either.
+        if not self.closed:
+            await self.send_frame({"type": "assistant.draft", "text": event["text"]})
 
     async def room_readonly(self, event: dict) -> None:
+        self.closed = True
         await self.send_frame({"type": "readonly", "status": event["status"]})
 
     async def session_close(self, event: dict) -> None:

@@ -31,7 +31,8 @@ verdict (level and the rules that fired), the specialisations suggested for
 the hand-off, and where case-taking stands (state: taking, paused, done,
 emergency; the step whose answer is awaited; which complaint it is about;
 the id of the last patient message already recorded, so a retried or
-concurrent reply never records a message twice).
+concurrent reply never records a message twice; while a reply is being
+worded, when it started, so replies to one intake run one at a time).
 """
 
 from __future__ import annotations
@@ -115,6 +116,7 @@ SYMPTOMS = {
                 "step": {"type": "string", "maxLength": 40},
                 "complaint": {"type": "integer", "minimum": 0, "maximum": 19},
                 "answered": {"type": "string", "maxLength": 40},
+                "replying": {"type": "string", "maxLength": 40},
             },
         },
     },

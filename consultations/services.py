@@ -157,6 +157,30 @@ def _holding_overlap(profile: DoctorProfile, slot: Slot, *, exclude: str | None 
     return any(slot.overlaps(start, start + timedelta(minutes=minutes)) for start, minutes in rows)
 
 
+def _with_booking_edits(case: dict[str, Any], form: dict[str, Any], chief_complaint: str) -> dict[str, Any]:
+    """The intake's case with what the patient wrote or changed on the booking form laid over it.
+
+    The form's first complaint is the intake's first complaint as prefilled:
+    whatever the patient filled in wins, field by field; the rest of the case
+    (other complaints, generals, histories) is the intake's.
+    """
+    merged = {**case, "chief_complaint": chief_complaint}
+    complaints = [dict(c) for c in case.get("complaints") or []] or [{"description": chief_complaint[:300]}]
+    for key, value in ((form.get("complaints") or [{}])[0]).items():
+        if value and key != "modalities":
+            complaints[0][key] = value
+    modalities = ((form.get("complaints") or [{}])[0]).get("modalities") or {}
+    if modalities:
+        complaints[0]["modalities"] = {**complaints[0].get("modalities", {}), **modalities}
+    merged["complaints"] = complaints
+    if (form.get("generals") or {}).get("thermal"):
+        merged["generals"] = {**case.get("generals", {}), "thermal": form["generals"]["thermal"]}
+    if form.get("mentals"):
+        # "Anything else the doctor should know?" adds to what the assistant heard.
+        merged["mentals"] = "\n".join(filter(None, [case.get("mentals", ""), form["mentals"]]))[:2000]
+    return merged
+
+
 def _link(consultation: Consultation) -> str:
     return reverse("consultations:detail", args=[consultation.pk])
 
@@ -255,7 +279,7 @@ def consultation_book(
     _check_patient(patient)
     handed: dict[str, Any] = {}
     if intake is not None:
-        case = {**handoff_case(intake=intake, patient=patient), "chief_complaint": chief_complaint}
+        case = _with_booking_edits(handoff_case(intake=intake, patient=patient), symptoms or {}, chief_complaint)
         handed = {"symptoms": case, "ai_summary": intake.ai_summary, "triage_level": intake.triage_level}
     if pay_at_clinic and mode != "in_person":
         raise PaymentChoiceRefused(PAY_AT_CLINIC_IN_PERSON, code="pay_at_clinic_online")

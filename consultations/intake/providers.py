@@ -1,9 +1,11 @@
 """Who words the assistant's next message.
 
-The engine decides what is asked (Turn.question, in its own words); a provider
-only words it. "local" returns the engine's words as they are. "openai" asks
-any OpenAI-compatible /chat/completions endpoint to say the same thing warmly,
-streamed, and falls back to the engine's words on any failure:
+The engine decides what is asked (Turn.question, in its own words). "local"
+returns the engine's words as they are. "openai" asks any OpenAI-compatible
+/chat/completions endpoint for one warm sentence acknowledging the patient's
+last answer, streamed; the caller (intake.services) puts the engine's exact
+question after it, so a model can neither change nor skip the question whose
+answer the engine will record. On any failure the engine's words are used:
 
     reason          when
     timeout         connect or the whole reply took longer than the settings allow
@@ -73,12 +75,16 @@ SYSTEM_PROMPT = (
     "Never name a remedy, a medicine or a supplement; never give a dose, a potency or how often to take "
     "anything; never give treatment, diet or self-care advice. Never include links. Do not warn about danger "
     "signs yourself: a separate safety check handles emergencies. "
-    "Each reply is one short, warm question, one or two sentences, in plain everyday words, with no lists "
-    "and no formatting. Ask exactly what you are told to ask: nothing more and nothing else. "
+    "Each reply is ONE short, warm sentence acknowledging what the patient just said, in plain everyday "
+    "words, with no lists and no formatting. Do not ask anything: the next question is added after your "
+    "sentence, word for word, by the platform. "
     "Reply in the patient's language: if they write in Hindi, reply in Hindi; if they write in Hinglish "
     "(Hindi in Latin letters), reply in Hinglish; otherwise reply in simple English."
 )
-INSTRUCTION = "Ask the patient this, in your own words, briefly acknowledging their last answer: {question}"
+INSTRUCTION = (
+    "Write one short sentence acknowledging the patient's last answer. Do not ask a question. "
+    "This question will follow your sentence: {question}"
+)
 
 _ROLES = {"patient": "user", "assistant": "assistant"}
 # Where a sentence ends: . ? ! or the Devanagari danda, followed by white

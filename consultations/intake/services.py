@@ -21,8 +21,10 @@ messages sent before the assistant answered are read together as one answer.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -44,6 +46,8 @@ from consultations.models import (
     PaymentStatus,
     Status,
 )
+
+log = logging.getLogger(__name__)
 
 # Error messages are constants so views and tests can import them.
 CONSENT_REQUIRED = "Please tick the box to say you have read this and want to go on."
@@ -154,14 +158,17 @@ def intake_start(*, patient: User, consent: bool, now=None) -> Consultation:
         raise NotAPatient(PATIENTS_ONLY, code="not_patient")
     if not consent:
         raise ConsentRequired(CONSENT_REQUIRED, code="consent_required")
-    existing = live_intake(patient)
-    if existing is not None:
-        return intake_resume(consultation=existing, patient=patient)
     now = now or timezone.now()
     assistant = assistant_user()
     facts = profile_facts(patient)
     prompt = engine.start({}, facts)
     with transaction.atomic():
+        # One intake at a time, also against a double-tapped Start: the
+        # patient's row is the lock.
+        User.objects.select_for_update().filter(pk=patient.pk).first()
+        existing = live_intake(patient)
+        if existing is not None:
+            return intake_resume(consultation=existing, patient=patient)
         consultation = Consultation(
             patient=patient,
             consultation_type=ConsultationType.AI,
@@ -265,51 +272,35 @@ def intake_reply(*, consultation_id: str, on_delta: Callable[[str], None] | None
     """Record what the patient said since the last question and ask the next one.
 
     Returns the assistant's message, or None when there was nothing to answer
-    (already answered, closed, or paused and not spoken to).
+    (already answered, closed, or another reply for this intake is in flight:
+    that one takes these messages in too).
+
+    Replies to one intake are serialised by `intake.replying` (set in step 1,
+    cleared in step 3). Messages the patient sends while a reply is being
+    worded were written before they saw the next question, so they belong to
+    the answer just recorded: step 3 notices them and records the whole answer
+    again from the case as it was, with the engine's own words.
     """
     # 1. Record the answer and decide the next question; committed before any model runs.
     with transaction.atomic():
-        consultation = (
-            Consultation.objects.select_for_update()
-            .select_related("patient__patient_profile")
-            .filter(pk=consultation_id, consultation_type=ConsultationType.AI)
-            .first()
-        )
-        if consultation is None or consultation.status != Status.IN_PROGRESS:
+        consultation = _locked_live(consultation_id)
+        if consultation is None or _reply_in_flight(consultation):
             return None
-        state = intake_state(consultation)
-        if state not in LIVE_STATES:
-            return None
+        before = consultation.symptoms or {}
         pending = _unanswered(consultation)
         if not pending:
             return None
-        facts = profile_facts(consultation.patient)
-        if state == "paused":
-            prompt = engine.resume(consultation.symptoms, facts)
-        else:
-            prompt = engine.answer(consultation.symptoms, "\n".join(m.body for m in pending), facts)
-        case = dict(prompt.case)
-        case["intake"] = {**case.get("intake", {}), "answered": pending[-1].pk}
-        case.setdefault("triage", (consultation.symptoms or {}).get("triage", {"level": "routine", "rules": []}))
-        consultation.symptoms = case
-        fields = ["symptoms", "updated_at"]
-        if prompt.state == "done":
-            consultation.ai_summary = engine.summary(case, consultation.triage_level or guard.ROUTINE)
-            consultation.symptoms = {**case, "suggested_specializations": engine.suggest_specializations(case)}
-            fields.append("ai_summary")
-        consultation.save(update_fields=fields)
+        if _emergency_in(consultation, pending):
+            return None
+        facts = profile_facts(User.objects.select_related("patient_profile").get(pk=consultation.patient_id))
+        prompt = _record(consultation, before, pending, facts, replying=True)
         urgent_first_time = consultation.triage_level == guard.URGENT and not _urgent_noted(consultation)
 
-    # 2. Word it (a model may take seconds; no lock is held).
+    # 2. Word it (a model may take seconds; no lock is held). The local engine's
+    # question always closes the message: a model adds one acknowledging sentence.
     text, meta = prompt.text, {"provider": "local"}
     if prompt.state == "taking":
-        reply = get_provider().reply(
-            Turn(question=prompt.text, history=_history(consultation), topic=prompt.topic), on_delta=on_delta
-        )
-        text = reply.text
-        meta = {"provider": reply.provider, "fell_back": reply.fell_back, "reason": reply.reason}
-        if reply.filtered:
-            meta["filtered"] = list(reply.filtered)
+        text, meta = _worded(consultation, prompt, on_delta)
     if urgent_first_time:
         text = URGENT_NOTE.format(number=settings.EMERGENCY_NUMBER) + "\n\n" + text
         meta["urgent_note"] = True
@@ -319,6 +310,19 @@ def intake_reply(*, consultation_id: str, on_delta: Callable[[str], None] | None
         locked = Consultation.objects.select_for_update().get(pk=consultation.pk)
         if locked.status != Status.IN_PROGRESS:
             return None  # an emergency closed it meanwhile: no question after it
+        late = _unanswered(locked)
+        if late:
+            # Written before the question was shown: part of the same answer.
+            pending = pending + late
+            if _emergency_in(locked, pending):
+                return None
+            prompt = _record(locked, before, pending, facts, replying=False)
+            text, meta = prompt.text, {"provider": "local", "merged": len(late)}
+        else:
+            case = dict(locked.symptoms or {})
+            case["intake"] = {k: v for k, v in case.get("intake", {}).items() if k != "replying"}
+            locked.symptoms = case
+            locked.save(update_fields=["symptoms", "updated_at"])
         message = messaging.assistant_send(
             consultation=locked,
             assistant=assistant_user(),
@@ -331,6 +335,92 @@ def intake_reply(*, consultation_id: str, on_delta: Callable[[str], None] | None
             locked.save(update_fields=["status", "ended_at", "updated_at"])
             messaging.room_closed_broadcast(consultation=locked)
     return message
+
+
+def _locked_live(consultation_id: str) -> Consultation | None:
+    """The intake, row-locked, if it is taking (or paused); None otherwise."""
+    consultation = (
+        Consultation.objects.select_for_update()
+        .filter(pk=consultation_id, consultation_type=ConsultationType.AI)
+        .first()
+    )
+    if consultation is None or consultation.status != Status.IN_PROGRESS:
+        return None
+    if intake_state(consultation) not in LIVE_STATES:
+        return None
+    return consultation
+
+
+def _reply_in_flight(consultation: Consultation) -> bool:
+    started = (consultation.symptoms or {}).get("intake", {}).get("replying")
+    if not started:
+        return False
+    # A worker that died mid-reply must not block the intake for ever.
+    stale = timedelta(seconds=settings.AI_CONNECT_TIMEOUT_SECONDS + settings.AI_TIMEOUT_SECONDS + 30)
+    try:
+        return timezone.now() - datetime.fromisoformat(started) < stale
+    except ValueError:
+        return False
+
+
+def _emergency_in(consultation: Consultation, pending: list[Message]) -> bool:
+    """Messages sent together are read together by the guard too: one may finish another's sentence."""
+    if len(pending) < 2:
+        return False
+    # Joined with a space: a line break would end the guard's clause.
+    verdict = guard.assess(" ".join(m.body for m in pending))
+    if not verdict.is_emergency:
+        return False
+    combined = guard.worst(_verdict_of(consultation), verdict)
+    case = dict(consultation.symptoms or {})
+    case["triage"] = {"level": combined.level, "rules": list(combined.rules)[:50]}
+    consultation.symptoms = case
+    consultation.triage_level = combined.level
+    _close_for_emergency(consultation, verdict)
+    consultation.save(update_fields=["symptoms", "triage_level", "status", "ended_at", "ai_summary", "updated_at"])
+    messaging.room_closed_broadcast(consultation=consultation)
+    return True
+
+
+def _record(
+    consultation: Consultation, before: dict, pending: list[Message], facts: engine.ProfileFacts, *, replying: bool
+) -> engine.Prompt:
+    """Record the pending messages as one answer to the case as it was `before`; save; return the next prompt."""
+    prompt = engine.answer(before, "\n".join(m.body for m in pending), facts)
+    case = dict(prompt.case)
+    progress = {k: v for k, v in case.get("intake", {}).items() if k != "replying"}
+    progress["answered"] = pending[-1].pk
+    if replying:
+        progress["replying"] = timezone.now().isoformat()
+    case["intake"] = progress
+    case["triage"] = (consultation.symptoms or {}).get("triage") or {"level": "routine", "rules": []}
+    fields = ["symptoms", "updated_at"]
+    if prompt.state == "done":
+        case["suggested_specializations"] = engine.suggest_specializations(case)
+        consultation.ai_summary = engine.summary(case, consultation.triage_level or guard.ROUTINE)
+        fields.append("ai_summary")
+    consultation.symptoms = case
+    consultation.save(update_fields=fields)
+    return prompt
+
+
+def _worded(
+    consultation: Consultation, prompt: engine.Prompt, on_delta: Callable[[str], None] | None
+) -> tuple[str, dict]:
+    """The provider's acknowledging sentence before the engine's question, or the question alone."""
+    try:
+        reply = get_provider().reply(
+            Turn(question=prompt.text, history=_history(consultation), topic=prompt.topic), on_delta=on_delta
+        )
+    except Exception:  # a provider must never cost the patient their question
+        log.exception("intake provider failed; the engine's words are used")
+        return prompt.text, {"provider": "local", "fell_back": True, "reason": "error"}
+    meta = {"provider": reply.provider, "fell_back": reply.fell_back, "reason": reply.reason}
+    if reply.filtered:
+        meta["filtered"] = list(reply.filtered)
+    if reply.provider == "local" or reply.fell_back or not reply.text.strip():
+        return prompt.text, meta
+    return reply.text.strip() + "\n\n" + prompt.text, meta
 
 
 def _unanswered(consultation: Consultation) -> list[Message]:

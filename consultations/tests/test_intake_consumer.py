@@ -92,14 +92,17 @@ def model(settings):
 
 def test_a_models_reply_streams_into_the_room_as_drafts_then_is_saved(application, client, patient, model):
     consultation = intake.intake_start(patient=patient, consent=True)
-    model.stream(["Thank you for telling me. ", "Where exactly ", "do you feel the burning?"], delay=0.05)
+    model.stream(["Thank you for telling me. ", "That sounds ", "uncomfortable."], delay=0.05)
 
     [frames] = talk(application, client, patient, consultation, ["Acidity after meals"], 4)
 
     drafts = [f["text"] for f in frames if f["type"] == "assistant.draft"]
     assert drafts and drafts[0] == "Thank you for telling me."
     saved = [f["message"] for f in frames if f["type"] == "message" and f["message"]["sender"] != patient.pk]
-    assert saved[-1]["body"] == "Thank you for telling me. Where exactly do you feel the burning?"
+    # The model's sentence, then the engine's own question, word for word.
+    ack, question = saved[-1]["body"].split("\n\n", 1)
+    assert ack == "Thank you for telling me. That sounds uncomfortable."
+    assert question.startswith("Where exactly do you feel it?")
     assert saved[-1]["metadata"]["provider"] == "openai" and not saved[-1]["metadata"]["fell_back"]
     # The model was asked what the engine decided, and the engine recorded the answer itself.
     assert "Acidity after meals" in str(model.requests[0].body["messages"])

@@ -113,9 +113,8 @@ def test_the_request_carries_the_model_the_key_the_rules_and_the_question(fake, 
     ]
     last = body["messages"][-1]
     assert last["role"] == "system"
-    assert last["content"].startswith(
-        f"Ask the patient this, in your own words, briefly acknowledging their last answer: {QUESTION}"
-    )
+    assert last["content"].startswith("Write one short sentence acknowledging the patient's last answer.")
+    assert last["content"].endswith(f"This question will follow your sentence: {QUESTION}\n(It asks about: {TOPIC}.)")
     assert TOPIC in last["content"]
 
 

@@ -350,3 +350,114 @@ def test_a_reply_costs_a_fixed_number_of_queries_however_long_the_conversation(p
 def test_the_consultation_ended_time_is_set_when_the_case_finishes(finished):
     assert finished.ended_at is not None and finished.ended_at >= finished.started_at
     assert finished.ended_at - finished.started_at < timedelta(hours=1)
+
+
+def test_a_message_sent_while_the_reply_is_being_worded_joins_the_answer(patient, monkeypatch):
+    """The patient writes again before seeing the next question: both messages are one answer."""
+    from consultations.intake import providers
+
+    consultation = intake.intake_start(patient=patient, consent=True)
+    intake.intake_message(consultation=consultation, patient=patient, body="Itchy rash on my arms")
+    racing: list = []
+
+    class SlowModel:
+        name = "openai"
+
+        def reply(self, turn, on_delta=None):
+            if not racing:
+                # Meanwhile the patient adds a detail, and its own reply task runs.
+                intake.intake_message(consultation=consultation, patient=patient, body="and on my neck")
+                racing.append(intake.intake_reply(consultation_id=consultation.pk))
+            return providers.Reply("Thank you.", "openai")
+
+    monkeypatch.setattr(intake, "get_provider", lambda: SlowModel())
+
+    said = intake.intake_reply(consultation_id=consultation.pk)
+
+    assert racing == [None]  # the second reply waited for the first
+    consultation.refresh_from_db()
+    assert consultation.symptoms["chief_complaint"] == "Itchy rash on my arms and on my neck"
+    assert "replying" not in consultation.symptoms["intake"]
+    assert said.metadata["merged"] == 1
+    assert len(assistant_messages(consultation)) == 2  # the greeting and one question
+    # The next message answers the question that was shown.
+    say(consultation, patient, "On the inside of the elbows")
+    consultation.refresh_from_db()
+    assert consultation.symptoms["complaints"][0]["location"] == "On the inside of the elbows"
+
+
+def test_a_models_sentence_comes_before_the_engines_own_question(patient, monkeypatch):
+    from consultations.intake import providers
+
+    consultation = intake.intake_start(patient=patient, consent=True)
+
+    class Model:
+        name = "openai"
+
+        def reply(self, turn, on_delta=None):
+            return providers.Reply("That sounds uncomfortable.", "openai")
+
+    monkeypatch.setattr(intake, "get_provider", lambda: Model())
+
+    said = say(consultation, patient, "Headache on the left side")
+
+    question = said.body.split("\n\n", 1)[1]
+    assert said.body.startswith("That sounds uncomfortable.\n\n")
+    fresh = consultation_fresh(consultation)
+    assert question == intake.engine.current(fresh.symptoms, intake.profile_facts(patient)).text
+
+
+def test_a_provider_that_raises_costs_nothing(patient, monkeypatch):
+    consultation = intake.intake_start(patient=patient, consent=True)
+
+    class Broken:
+        name = "openai"
+
+        def reply(self, turn, on_delta=None):
+            raise RuntimeError("boom")
+
+    monkeypatch.setattr(intake, "get_provider", lambda: Broken())
+
+    said = say(consultation, patient, "Headache on the left side")
+
+    assert said.metadata["reason"] == "error" and said.body
+    assert "replying" not in consultation_fresh(consultation).symptoms["intake"]
+
+
+def test_an_emergency_split_over_two_messages_is_caught(patient):
+    consultation = intake.intake_start(patient=patient, consent=True)
+    # Neither half alone is an emergency.
+    first = intake.intake_message(consultation=consultation, patient=patient, body="since an hour I can't")
+    second = intake.intake_message(consultation=consultation, patient=patient, body="breathe properly")
+    assert not first.emergency and not second.emergency
+
+    assert intake.intake_reply(consultation_id=consultation.pk) is None
+    consultation.refresh_from_db()
+    assert consultation.triage_level == "emergency"
+    assert assistant_messages(consultation)[-1].metadata["intake"] == "emergency"
+
+
+def consultation_fresh(consultation):
+    return Consultation.objects.get(pk=consultation.pk)
+
+
+def test_what_the_patient_changes_on_the_booking_form_wins_over_the_intake(finished, patient):
+    booking = consultation_book(
+        patient=patient,
+        doctor_profile=DoctorProfileFactory(),
+        mode="video",
+        slot_start=TEN_AM,
+        chief_complaint="Acidity",
+        symptoms={
+            "chief_complaint": "Acidity",
+            "complaints": [{"description": "Acidity", "duration": "two years and more", "location": "upper belly"}],
+            "source": "patient",
+        },
+        intake=finished,
+        now=NOW,
+    )
+
+    first = booking.symptoms["complaints"][0]
+    assert (first["duration"], first["location"]) == ("two years and more", "upper belly")
+    assert first.get("sensation") == finished.symptoms["complaints"][0].get("sensation")
+    assert booking.symptoms["generals"] == finished.symptoms.get("generals", booking.symptoms["generals"])

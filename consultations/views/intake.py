@@ -23,6 +23,7 @@ from consultations.forms import IntakeConsentForm
 from consultations.intake import services as intake
 from consultations.intake.services import HANDOFF_SESSION_KEY
 from consultations.models import Consultation, Message
+from patients.models import PatientProfile
 
 
 def _room(consultation: Consultation) -> HttpResponse:
@@ -43,7 +44,13 @@ def start(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "consultations/intake_start.html",
-        {"form": form, "live": live, "emergency_number": settings.EMERGENCY_NUMBER},
+        {
+            "form": form,
+            "live": live,
+            "emergency_number": settings.EMERGENCY_NUMBER,
+            # With a model provider the conversation leaves our servers: say so.
+            "external_model": settings.AI_PROVIDER != "local",
+        },
     )
 
 
@@ -81,9 +88,17 @@ def handoff(request: HttpRequest, consultation_id: str) -> HttpResponse:
 def transcript(request: HttpRequest, consultation_id: str) -> HttpResponse:
     """The whole intake conversation, read-only: for its patient and the doctors it was handed to."""
     consultation = policies.intake_for_reader(request.user, consultation_id)
-    rows = list(Message.objects.filter(consultation=consultation).select_related("sender").order_by("created_at", "id"))
+    rows = list(Message.objects.filter(consultation=consultation).order_by("created_at", "id"))
+    patient_name = (
+        PatientProfile.all_objects.filter(user_id=consultation.patient_id).values_list("full_name", flat=True).first()
+    )
     return render(
         request,
         "consultations/intake_transcript.html",
-        {"c": consultation, "rows": rows, "viewer_is_patient": request.user.pk == consultation.patient_id},
+        {
+            "c": consultation,
+            "rows": rows,
+            "patient_name": patient_name,
+            "viewer_is_patient": request.user.pk == consultation.patient_id,
+        },
     )

@@ -21,6 +21,8 @@ if (root) {
   const composer = root.querySelector("[data-composer]");
   const body = root.querySelector("[data-body]");
   let draft = null;
+  // Once the intake closes no draft is drawn (a reply cut short by an emergency is never saved).
+  let closed = false;
 
   function clearDraft() {
     if (draft) draft.remove();
@@ -63,7 +65,7 @@ if (root) {
 
   root.addEventListener("room:assistant", (event) => {
     const frame = event.detail;
-    if (frame.type !== "assistant.draft" || !list) return;
+    if (frame.type !== "assistant.draft" || !list || closed) return;
     if (!draft) {
       draft = document.createElement("li");
       draft.className = "msg msg--theirs msg--draft";
@@ -81,6 +83,7 @@ if (root) {
   });
 
   root.addEventListener("room:readonly", () => {
+    closed = true;
     clearDraft();
     // Let the last message land first, then draw the closing panel.
     window.setTimeout(() => window.location.reload(), 400);
