@@ -37,20 +37,30 @@ How a message is read:
    disease in the past tense with nothing saying now ("my father had a
    stroke", "papa ko heart attack hua tha", but not "... an hour ago", "my
    mother is unconscious", or a child's or sibling's), does not fire, except
-   for self-harm, which is always shown to a person.
+   for self-harm, which is always shown to a person. When nothing in the whole
+   message says now or severe, an older relative's symptom in the past tense
+   is history too ("my father had chest pain", "papa ko dard hua tha"), but
+   not "my father had severe chest pain" or "... chest pain and is sweating".
 6. Combination rules need every group to match, unnegated, somewhere in the
    message (an infant word and a high-fever word; pregnant and bleeding).
 7. Temperatures (>= 103 F, >= 39.5 C) and fevers of more than three days are
    read by regular expressions, and skipped when negated ("no fever above
    103", "fever was never 104", "no fever for 5 days"), but not when the
-   negation is about falling ("fever has not come down from 104").
+   negation is about falling ("fever has not come down from 104"). So is an
+   overdose by count: ten or more pills taken, or five or more sleeping pills
+   or "at once" ("I took 20 sleeping pills", "15 tablets kha li").
+
+Swallowed objects: a button battery, magnets or a sharp object (needle, pin,
+blade, glass) is an emergency (a battery burns the gullet within hours, magnets
+pinch the bowel); a coin or another blunt object is urgent (usually passes, but
+wants an X-ray the same day); choking on it is the breathing rule. "Baby not
+moving" is an emergency whether the baby is born or in the womb.
 
 Known limits (checked against consultations/tests/data/triage_labelled.tsv):
 it reads words, not meaning, so sarcasm and long-distance negation are not
 understood. "I don't think that what I feel is chest pain" fires on purpose: a
 hedged chest pain should be seen. A sibling's history ("mera bhai heart attack se
-mar gaya tha") and "had" with a symptom rather than a disease ("my father had
-chest pain") fire too; the guard errs towards flagging.
+mar gaya tha") fires too; the guard errs towards flagging.
 """
 
 from __future__ import annotations
@@ -124,6 +134,10 @@ BLEEDING = ["bleed*|bleding|blood|khoon|khun|खून|रक्तस्रा�
 SEVERE = "severe|sever|bad|terrible|unbearable|very|extreme|intense|tez|tej|bahut|asahniya|तेज|बहुत|असहनीय"
 _JAUNGA = "jaunga|jaungi|jaaunga|jaaungi|jaoonga|jaoongi|jaunga|जाऊंगा|जाऊंगी|जाउंगा|जाउंगी"
 ABDOMEN = "abdomen|abdominal|stomach|belly|tummy|pet|pait|पेट"
+_TOOK = "took|tok|taken|swallowed|had|ate|kha|khali|khayi|consumed|popped|gulped"
+_PILLS = "pills|pill|tablets|tablet|tabs|capsules|goli*|गोली|गोलियां|गोलियाँ"
+SWALLOW = "swallow*|swalow*|nigal|nigla|nigli|nigle|nigali|nigalliya|gatak|gatka|निगल|निगला|निगली|निगले"
+FETUS = f"{INFANT}|fetus|foetus|fetal|foetal|garbh|गर्भ"
 ACUTE_SEVERE = "severe|unbearable|terrible|intense|excruciating|extreme|tez|tej|bahut|asahniya|तेज|बहुत|असहनीय"
 
 
@@ -301,6 +315,13 @@ _SPECS = (
             "=jaan|जान de|dena|deni|dunga|dungi|doon|दे|देना|देनी|दूंगा|दूंगी",
             f"jeene|jine|jeena|jina|जीने|जीना man|mann|wajah|vajah|iccha|ichha|matlab|मन|वजह|इच्छा {NAHI}",
             "मरना|मर चाहता|चाहती|जाना|जाऊं|जाऊंगा|जाऊंगी",
+            # "khud ko khatam karna chahta hu", "apne aap ko khatam kar lunga", "खुद को खत्म कर".
+            "khud|khudko|apne|apneaap|aap|खुद|अपने|आप ko|को khatam|khtam|khatm|khtm|khatum|ख़त्म|खत्म",
+            "zindagi|jindagi|zindgi|jindgi|जिंदगी|ज़िंदगी|जीवन|jeevan|life khatam|khtm|ख़त्म|खत्म kar|karna|karne|"
+            "karlu|karlunga|kardu|kardunga|dena|कर|करना|करने|दूंगा|दूंगी",
+            # "जीना नहीं चाहता", "ab aur jeena nahi chahti", "mujhe nahi jeena".
+            f"jeena|jina|jeene|jine|जीना|जीने {NAHI} chahta|chahti|chahte|chahiye|chahta|chata|chati|चाहता|चाहती|चाहते",
+            "=nahi|nahin|nhi|नहीं|नही jeena|jina|जीना",
         ],
         unless=[
             "suicide squad",
@@ -381,6 +402,53 @@ _SPECS = (
         ],
         unless=["blood test", "blood report", "blood pressure", "blood sugar", "blood group"],
     ),
+    # Reduced or absent fetal movements: the pregnant woman should be seen at once. "baby not moving" fires
+    # without the word pregnant as well: a baby (born or unborn) who is not moving is an emergency either way.
+    _spec(
+        "reduced_fetal_movement",
+        EMERGENCY,
+        "Baby not moving, or moving less, in the womb",
+        [
+            f"{FETUS} not|no|stopped|stop|hasnt|isnt|less|reduced|decreased|fewer|kam|कम|band|बंद moving|move|moved|"
+            "movement|movements|movemnt|kicking|kick|kicks|kicked|hil|hilna|hilta|hilti|harkat|हिल|हरकत",
+            f"{FETUS} move|moving|movement|movements|kick|kicks|kicking|hil|hilna|hilta|hilti|harkat|हिल|हरकत|हिलना "
+            f"{NAHI}|kam|band|कम|बंद|stopped|less|reduced|decreased",
+            "no|reduced|decreased|less|fewer|absent|lack fetal|foetal|baby movement|movements|kicks|kick",
+            "cant|cannot|havent|not|didnt|dont|couldnt|unable feel|felt baby|fetus|foetus|bachcha|bacha|bachha "
+            "move|moving|movement|movements|kick|kicks|kicking",
+        ],
+    ),
+    # Swallowed objects. A button battery burns through the gullet within hours and magnets pinch the bowel,
+    # and a sharp object can tear it: an emergency. A coin or another small blunt object usually passes, but
+    # the child needs an X-ray the same day: urgent. (Choking on it is the breathing rule.)
+    _spec(
+        "swallowed_battery",
+        EMERGENCY,
+        "Swallowed a button battery, magnets or a sharp object",
+        [
+            f"{SWALLOW}|ate|eaten|kha|khali|khaa|खा battery|batteries|battry|batery|बैटरी|बैट्री|magnet|magnets|"
+            "chumbak|चुंबक",
+            f"{SWALLOW} button|watch cell",
+            f"{SWALLOW} blade|razor|needle|needles|sui|सुई|pin|pins|kaanch|kanch|कांच|keel|nail|nails",
+            f"{SWALLOW} piece|pieces|bit|tukda|tukde glass|kaanch|kanch|कांच",
+            f"battery|batteries|battry|batery|बैटरी|बैट्री|magnet|magnets|chumbak|चुंबक {SWALLOW}|kha|khali|khaa|खा|"
+            "ate|eaten",
+            f"blade|razor|needle|sui|सुई|pin|kaanch|kanch|कांच|keel {SWALLOW}",
+        ],
+        unless=["safety pin", "pin point", "pins and needles", "glass of"],
+    ),
+    _spec(
+        "swallowed_object",
+        URGENT,
+        "Swallowed a coin or another object",
+        [
+            f"{SWALLOW}|ate|eaten|kha|khali|खा coin|coins|sikka|sikke|sika|सिक्का|सिक्के",
+            f"coin|coins|sikka|sikke|sika|सिक्का|सिक्के {SWALLOW}|kha|khali|खा",
+            f"{SWALLOW} button|buttons|marble|marbles|bead|beads|toy|lego|earring|key|screw|cap|batan|kanche|kancha",
+            f"button|marble|bead|toy|lego|earring|key|screw|batan|kancha|kanche|बटन {SWALLOW}",
+            f"{SWALLOW} safety pin",
+        ],
+    ),
     _spec(
         "poisoning",
         EMERGENCY,
@@ -390,8 +458,14 @@ _SPECS = (
             "kerosine|bleach|harpic|cleaner",
             "drank|drink|swallowed|pi|piya|pee acid|tezab|तेजाब",
             "rat|chuha|chuhe|chooha poison|dawa|dawai|maar",
-            "took|tok|taken|swallowed|had|ate|kha|khali too many|lot|whole|entire|strip pills|tablets|tabs|capsules|"
-            "goli*|medicine|medicines",
+            f"{_TOOK} too|so many|much pills|tablets|tabs|capsules|goli*|medicine|medicines|dose|doses",
+            # "took a whole strip of tablets", "swallowed a bottle of pills", "took a handful of tablets".
+            f"{_TOOK} whole|entire|full strip|strips|bottle|packet|pack|box|patta",
+            f"{_TOOK} handful|fistful|bottle|strip|strips|packet|box {_PILLS}",
+            # Sleeping pills with a word of quantity: "took lots of sleeping pills", "took all the sleeping pills".
+            f"{_TOOK} lot|lots|many|bunch|all|saari|sari|bahut sleeping|neend|nind|नींद pills|tablets|tabs|goli*",
+            "neend|nind|नींद goliyan|goliya|goliyaan|गोलियां|गोलियाँ kha|khali|khayi|khaye|khaa|nigal|nigli|खा|निगल",
+            "neend|nind|नींद goliyan|goliya|goliyaan|गोलियां|गोलियाँ le|ले li|liya|lin|lie|ली|लिया|लिए",
             "overdos*",
             "zeher|zehar|jeher|jahar|zahar|jehar|zahr|जहर|विष kha|khaya|khali|pi|pee|piya|li|liya|le|nigal|खा|पी|ली",
             "kha|pi|piya|pee liya|li zeher|zehar|jahar|जहर",
@@ -404,6 +478,7 @@ _SPECS = (
             "poisoned|poisoning",
         ],
         unless=["food poisoning", "food poisoned"],
+        extra=("pill_count",),
     ),
     _spec(
         "head_injury",
@@ -607,7 +682,13 @@ _SPECS = (
         [
             "dog|dogs|kutta|kutte|kutiya|monkey|bandar|cat|billi|bat|rat|कुत्ते|कुत्ता|बंदर bite|bit|bitten|kaat|"
             "kata|kaata|काट",
+            # "I was bitten by a dog", "bitten by a stray", "scratched by a cat".
+            "bitten|bit|scratched by|from dog|dogs|stray|puppy|monkey|cat|kitten|bat|rat|mongoose|animal",
+            "dog|dogs|puppy|stray|monkey|bandar|cat|billi|kitten|bat|कुत्ते|कुत्ता|बंदर|बिल्ली scratched|nakhun|"
+            "nakhoon|panja|pancha|नाखून|पंजा",
+            "kutte|kutta|bandar|billi|कुत्ते|कुत्ता|बंदर|बिल्ली ne|ने kaat|kata|kaata|kati|kaati|काट|काटा",
         ],
+        unless=["==a|little|thoda bit", "bit of", "dog|cat food|toy|bowl", "bit tired|sick|unwell|better|off|weak"],
     ),
 )
 
@@ -674,6 +755,12 @@ _HINDI_PAST_VERBS = {
     "गए", "चुका", "चुकी", "चुके",
 }  # fmt: skip
 _HINDI_PAST_AUX = {"tha", "thi", "the", "था", "थी", "थे"}
+# Words that make a relative's past symptom an event to act on, not history: "my father had severe chest pain".
+_ACUTE = {
+    "severe", "sever", "bad", "badly", "terrible", "unbearable", "very", "extreme", "intense", "excruciating",
+    "crushing", "sudden", "suddenly", "achanak", "अचानक", "tez", "tej", "तेज", "bahut", "bohot", "बहुत", "asahniya",
+    "असहनीय", "ago", "pehle", "पहले", "since", "se", "से", "help", "please", "emergency", "collapsed", "sweating",
+}  # fmt: skip
 _NOW = {
     "is", "isnt", "are", "arent", "still", "now", "abhi", "अभी", "today", "aaj", "आज", "just", "minute", "minutes",
     "min", "mins", "hour", "hours", "hr", "hrs", "ghante", "ghanta", "ghanton", "घंटे", "yesterday", "tonight",
@@ -822,7 +909,7 @@ _COMPILED = tuple(
 for _words in (
     _PRE_NEGATORS, _NEGATOR_EXCEPTIONS, _POST_NEGATORS, _POST_NEGATOR_VERBS, _AFTER_NEGATOR_VERBS, _CONJUNCTIONS,
     _AND, _PAR, _VERB_ENDINGS, _FUZZY_STOPLIST, _RELATIVES, _DIAGNOSES, _PAST_MARKERS, _HINDI_PAST_VERBS,
-    _HINDI_PAST_AUX, _NOW, _DOWN,
+    _HINDI_PAST_AUX, _NOW, _DOWN, _ACUTE,
 ):  # fmt: skip
     _normalised = {normalise(word) for word in _words}
     _words.clear()
@@ -901,13 +988,33 @@ def _family_history(tokens: list[str]) -> bool:
     return False
 
 
+def _relative_past_symptom(tokens: list[str]) -> bool:
+    """An older relative's symptom told in the past tense: "my father had chest pain", "papa ko dard hua tha".
+
+    Only used when nothing in the whole message says now or severe (see assess): "my father had chest pain
+    and is sweating", "my father had severe chest pain", "... chest pain this morning" still fire.
+    """
+    if not any(token in _RELATIVES for token in tokens):
+        return False
+    for position, word in enumerate(tokens):
+        if word in _PAST_MARKERS:
+            return True
+        if word in _HINDI_PAST_AUX and position and tokens[position - 1] in _HINDI_PAST_VERBS:
+            return True
+    return False
+
+
 class _Clause:
     __slots__ = ("alternatives", "history", "tokens")
 
-    def __init__(self, tokens: list[str]) -> None:
+    def __init__(self, tokens: list[str], calm: bool = False) -> None:
         self.tokens = tokens
         self.alternatives = [_token_alternatives(token) for token in tokens]
-        self.history = bool(_HISTORY.search(" ".join(tokens))) or _family_history(tokens)
+        self.history = (
+            bool(_HISTORY.search(" ".join(tokens)))
+            or _family_history(tokens)
+            or (calm and _relative_past_symptom(tokens))
+        )
 
     def matches(self, phrase: _Phrase, *, negation: bool = True) -> bool:
         """Whether the phrase occurs in this clause (unnegated, unless negation is False)."""
@@ -1047,7 +1154,45 @@ def _long_fever(text: str) -> bool:
     return False
 
 
-_REGEX_CHECKS = {"temperature": _high_temperature, "fever_days": _long_fever}
+# Overdose by count: "I took 20 sleeping pills", "15 tablets kha li", "das goliyan nigal li". Ten or more
+# pills taken at once, or five or more sleeping pills or "at once"; a number before the pill word, within
+# two words, in a clause with a verb of taking in the past. "I take 2 tablets a day" does not count.
+_PILL_WORD_NUMBERS = {
+    "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "twelve": 12, "fifteen": 15, "twenty": 20,
+    "thirty": 30, "forty": 40, "fifty": 50, "hundred": 100, "paanch": 5, "panch": 5, "das": 10, "pandrah": 15,
+    "bees": 20, "tees": 30, "pachas": 50, "sau": 100,
+}  # fmt: skip
+_PILL_COUNT = re.compile(
+    r"(?<![\w.])(\d{1,3}|" + "|".join(_PILL_WORD_NUMBERS) + r")\s+(?:\S+\s+){0,2}?"
+    r"(?:pills?|tablets?|tabs|capsules?|caps|goli|goliy[a-z]*|गोलि[^\s]*|टैबलेट)(?![a-z])"
+)
+_TAKEN = {
+    normalise(word)
+    for word in (
+    "took", "tok", "taken", "swallowed", "ate", "eaten", "consumed", "popped", "gulped", "overdosed", "khali",
+    "khayi", "khaye", "khaya", "khai", "khaa", "nigal", "nigli", "nigla", "nigle", "nigali", "li", "liya", "lie",
+    "liye", "lin", "खा", "खाई", "खाए", "निगल", "ली", "लिया", "लिए",
+    )
+}  # fmt: skip
+_AT_ONCE = re.compile(r"sleep|neend|nind|निद|at once|together|ek saath|ek sath|एक साथ|एक सात")
+
+
+def _pill_count(text: str) -> bool:
+    for clause in _CLAUSE_BREAK.split(text):
+        tokens = _TOKEN.findall(clause)
+        if not _TAKEN.intersection(tokens):
+            continue
+        for match in _PILL_COUNT.finditer(clause):
+            count = match.group(1)
+            number = int(count) if count.isdigit() else _PILL_WORD_NUMBERS.get(count)
+            if number is None or _negated_around(*_context(clause, match.start(), match.end()), reach=4):
+                continue
+            if number >= 10 or (number >= 5 and _AT_ONCE.search(clause)):
+                return True
+    return False
+
+
+_REGEX_CHECKS = {"temperature": _high_temperature, "fever_days": _long_fever, "pill_count": _pill_count}
 
 
 # A form answered "no": "chest pain - none", "chest pain: no", "breathing problem: nil", "Chest pain? No."
@@ -1064,7 +1209,10 @@ _ANSWERED_NO = re.compile(
 def assess(text: str) -> Verdict:
     """The red-flag verdict on one patient message."""
     normalised = _ANSWERED_NO.sub(" absent", normalise(text or ""))
-    clauses = [_Clause(tokens) for tokens in _clauses(normalised)]
+    split = _clauses(normalised)
+    # Nothing in the message says now or severe: a relative's symptom in the past tense is history.
+    calm = not any(token in _NOW or token in _ACUTE for tokens in split for token in tokens)
+    clauses = [_Clause(tokens, calm) for tokens in split]
     fired = dict.fromkeys(compiled.spec.rule.id for compiled in _COMPILED if _fires(compiled, clauses, normalised))
     return _verdict(fired)
 

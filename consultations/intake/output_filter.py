@@ -5,8 +5,17 @@ check(text) -> () when the text may be shown, else the reasons, in this order:
 - "remedy"     it names a homeopathic remedy or a common (allopathic) medicine;
 - "dose"       it gives a potency or a dose (30C, 1M, 500 mg, mother tincture,
                4 globules, twice daily, every 2 hours ...);
-- "diagnosis"  it tells the patient what they have ("You have eczema.",
-               "it is probably", "sounds like you have" ...);
+- "diagnosis"  it tells the patient what they have, or guesses it ("You have
+               eczema.", "it is probably", "sounds like a migraine", "It seems to
+               be acidity", "Your symptoms match gastritis", "I think it is",
+               "Could this be thyroid?"), in Hindi too ("Aapko acidity hai",
+               "आपको माइग्रेन है", "ho sakta hai", "lagta hai aapko", "शायद");
+- "advice"     it tells the patient what to do, unless "remedy" or "dose" already
+               says so: an instruction ("Try drinking warm water", "Start taking
+               vitamin D", "Apply coconut oil", "You should stop your medicine",
+               "garam paani piyo", "dawai band kar do"), a treatment claim ("may
+               help", "is good for", home remedies), or reassurance that closes
+               the case ("you don't need to see a doctor", "nothing to worry");
 - "red_flag"   the deterministic guard (consultations.intake.guard) finds the
                text not routine: raising an alarm is the guard's job, never a model's;
 - "link"       it contains a URL: the model must not send the patient off-site.
@@ -17,6 +26,10 @@ instead of the model's) and a false negative may cost a lot, so the rules lean
 strict, except where a case-taking question would trip them: "Do you have any
 allergies?", "How many times a day do you pass stool?", "Have you ever been
 diagnosed with diabetes?" are questions, not diagnoses or doses, and pass.
+A model's reply is now only a short acknowledgement (the engine appends its own
+question), so "diagnosis" and "advice" are deliberately broad: "That sounds like
+a lot", "Aapko dard hai, samajh gaya" and "Thanks, that helps the doctor" pass,
+but any hedge, guess or instruction does not.
 """
 
 from __future__ import annotations
@@ -519,6 +532,119 @@ _DIAGNOSIS = re.compile(
 )
 
 
+# Hedged diagnoses: "It seems to be acidity.", "This looks like eczema", "sounds like a migraine",
+# "Your symptoms match gastritis.", "I think it is a viral infection.", "Could this be thyroid?". Not
+# the acknowledgements "That sounds like it is really bothering you." or "that sounds like a lot".
+_HEDGED_DIAGNOSIS = re.compile(
+    "|".join(
+        (
+            r"\b(?:it|this|that|these|they)\s+(?:seems?|appears?|looks?)\s+to\s+be\b",
+            r"\b(?:it|this|that|these|they|you)\s+(?:seems?|appears?|looks?)\s+like\s+(?:you\b|a\b|an\b)?"
+            r"(?!\s*(?:a\s+lot|it|you(?:'re|\s+are)\s+(?:going|having)|it's)\b)",
+            r"\b(?:sounds?|looks?|seems?)\s+like\s+(?:a|an|the|some|typical|classic)\s+"
+            r"(?!(?:lot|difficult|hard|tough|rough|long|stressful|worrying|frightening|painful|trying|tiring|"
+            r"exhausting|busy|bad\s+(?:time|day|week|night))\b)",
+            r"\b(?:sounds?|looks?|seems?)\s+like\s+(?:it(?:'s|\s+is|\s+could\s+be|\s+may\s+be|\s+might\s+be))\s+"
+            r"(?:a|an|some|the|due|caused|from)\b",
+            r"\b(?:symptoms?|signs?|complaints?|problems?|condition|picture|pattern)\s+(?:\w+\s+)?"
+            r"(?:match(?:es)?|fits?|resembles?|points?\s+to(?:wards)?|suggests?|indicates?|sounds?\s+like|looks?\s+like|"
+            r"(?:is|are)\s+(?:typical|classic|characteristic|consistent)|are\s+those\s+of)\b",
+            r"\bi\s+(?:think|believe|suspect|feel|guess|would\s+say|'d\s+say|am\s+(?:fairly\s+|quite\s+)?sure)\s+"
+            r"(?:that\s+)?(?:it|this|that|these|you|your)\b",
+            r"\b(?:could|might|may|can|would)\s+(?:this|it|that|these)\s+be\b",
+            r"\b(?:this|it|that|these)\s+(?:could|might|may|would)\s+(?:well\s+)?(?:be|mean|indicate|suggest)\b",
+            r"\b(?:probably|likely|possibly|perhaps|maybe)\s+(?:a|an|just|due\s+to|caused\s+by)\b",
+            r"\b(?:due\s+to|caused\s+by|because\s+of)\s+(?:a|an|your)?\s*(?:infection|virus|viral|allergy|acidity|"
+            r"gas|stress|deficiency|thyroid|hormones?)\b",
+        )
+    ),
+    re.IGNORECASE,
+)
+# Hindi and Hinglish: "Aapko acidity hai.", "आपको माइग्रेन है।", "yeh migraine ho sakta hai",
+# "lagta hai aapko infection hai", "शायद यह एलर्जी है". In a statement, not a question ("Aapko kab se dard
+# hai?"); "aapko <symptom> hai" echoing the patient ("Aapko dard hai, samajh gaya") is left alone.
+_SYMPTOM_ECHO = (
+    r"(?:dard|dardh|takleef|taklif|pareshani|dikkat|problem|bukhar|khansi|thakan|kamzori|"
+    r"दर्द|तकलीफ|परेशानी|दिक्कत|बुखार|खांसी|थकान|कमज़?ोरी)"
+)
+# The end of a word where a danda (।) may follow: _E counts the danda as a letter.
+_E_DANDA = r"(?![\w\u0900-\u0963\u0966-\u097F])"
+_HINDI_DIAGNOSIS = re.compile(
+    "|".join(
+        (
+            _B + rf"(?:aapko|apko|aap\s+ko|tumhe|tumhein|tumko|आपको|तुम्हें|तुमको)\s+(?!{_SYMPTOM_ECHO}{_E})"
+            r"(?:[\w\u0900-\u097F-]+\s+){1,3}?(?:hai|hain|he|h|है|हैं)" + _E_DANDA,
+            _B + r"(?:ho\s+sakt[aie]|ho\s+skt[aie]|hona\s+chahiye|हो\s+सकत[ाीे]|होना\s+चाहिए)" + _E_DANDA,
+            _B + r"(?:lagta|lag\s+raha|lagti|lag\s+rahi|लगता|लग\s+रहा|लगती)\s+(?:hai|है)\s+(?:ki\s+|कि\s+)?"
+            r"(?:aapko|apko|aap|yeh|ye|yah|is|iska|आपको|आप|यह|ये|इस|इसका)" + _E_DANDA,
+            _B + r"(?:shayad|shaayad|sayad|शायद)" + _E_DANDA,
+        )
+    ),
+    re.IGNORECASE,
+)
+
+# --- advice -------------------------------------------------------------------------
+# Telling the patient what to do (treatment, home remedies, starting or stopping medicines, whether to
+# see a doctor): "Try drinking warm water with honey.", "You should stop your blood pressure medicine.",
+# "Start taking vitamin D", "Apply coconut oil", "garam paani piyo", "dawai band kar do", "you don't need
+# to see a doctor". A model's reply is only an acknowledgement, so any instruction is out of place.
+_IMPERATIVE_VERBS = (
+    r"try|start|stop|avoid|apply|drink|eat|take|use|rub|massage|gargle|keep|continue|increase|reduce|cut|skip|quit|"
+    r"switch|add|mix|boil|soak|sip|inhale|rest|sleep|put|wash|cover|elevate|ice|consult|visit|see|go|get|have|"
+    r"consider|give|chew|swallow|limit|stay|remember|make\s+sure|don't|do\s+not|never|stick|include|cook|"
+    r"drink|hydrate|exercise|walk|lie|sit|breathe|place|wear|change"
+)
+_ADVICE = re.compile(
+    "|".join(
+        (
+            r"\byou\s+(?:should|must|need\s+to|have\s+to|ought\s+to|'d\s+better|had\s+better|could\s+try|can\s+try|"
+            r"may\s+want\s+to|might\s+want\s+to|might\s+try|may\s+try|can\s+also|could\s+also|should\s+also)\b",
+            r"\b(?:you|u)\s+(?:don't|do\s+not|dont|won't|will\s+not)\s+need\b",
+            r"\bno\s+need\s+(?:to|for)\b",
+            r"\b(?:i|we)\s+(?:would\s+|'d\s+)?(?:recommend|suggest|advise|advice|prescribe)\b",
+            r"\b(?:my|our)\s+(?:advice|suggestion|recommendation)\b",
+            r"\b(?:it(?:'s|\s+is|\s+would\s+be|\s+may\s+be|\s+might\s+be)|best|better)\s+(?:best|better|good|wise|"
+            r"advisable|helpful|important)?\s*to\s+(?:" + _IMPERATIVE_VERBS + r")\b",
+            r"\b(?:may|might|will|can|could|should|would)\s+(?:\w+\s+)?(?:help|relieve|ease|soothe|cure|heal|fix)\b",
+            r"\b(?:is|are)\s+(?:very\s+)?(?:good|great|best|helpful|useful|effective|beneficial)\s+for\b",
+            r"\bhelps?\s+(?:with|to\s+(?:relieve|reduce|ease|soothe)|relieve|reduce|ease|soothe|cure)\b",
+            r"\bhome\s+remed(?:y|ies)\b|\bgharelu\s+(?:upay|nuskhe?|ilaaj)\b|\bnuskh[ae]\b",
+            r"\b(?:your|the|this)\s+(?:case|consultation|assessment)\s+is\s+(?:complete|done|over|finished|closed)\b",
+            r"\b(?:nothing\s+to\s+worry|not\s+(?:serious|worrying|a\s+concern)|you(?:'re|\s+are|\s+will\s+be)\s+"
+            r"(?:fine|ok|okay|alright|all\s+right|healthy|cured))\b",
+        )
+    ),
+    re.IGNORECASE,
+)
+# An instruction at the start of a statement: "Try drinking warm water.", "Start taking vitamin D",
+# "Please apply coconut oil."; "Do you ...?", "Tell me ..." and "Got it" are not in the list.
+_IMPERATIVE = re.compile(
+    r"^\W*(?:(?:please|just|simply|also|so|then|and|maybe|perhaps|meanwhile|for\s+now|in\s+the\s+meantime|"
+    r"for\s+relief|at\s+home)[\s,]+){0,2}(?:" + _IMPERATIVE_VERBS + r")\b",
+    re.IGNORECASE,
+)
+# Hindi and Hinglish instructions: "garam paani piyo", "dawai band kar do", "aaram kijiye", "तेल लगाइए".
+_ADVICE_HINDI = re.compile(
+    _B + r"(?:piyo|peeyo|pijiye|peejiye|pijiyega|piyein|piyen|piye|pi\s+lo|pi\s+lijiye|khao|khaiye|khaaiye|khayiye|"
+    r"khayein|khaen|kha\s+lo|kha\s+lijiye|lagao|lagaiye|lagaaiye|lagayein|lagaen|laga\s+lo|laga\s+lijiye|"
+    r"lijiye|lijie|le\s+lo|le\s+lijiye|lein|chhod\s+do|chod\s+do|chhod\s+dijiye|chod\s+dijiye|chhodiye|chodiye|"
+    r"band\s+kar\s+(?:do|dijiye|dein|den|de)|band\s+karo|band\s+kariye|band\s+karein|"
+    r"(?:aaram|aram|rest|malish|maalish|sikai|sekai|garare|gargle|bhap|bhaap|steam|parhez|parhej|perhez|"
+    r"exercise|yoga|walk)\s+(?:karo|kariye|karein|karen|kijiye|kijie|lo|lijiye|lein|do)|"
+    r"avoid\s+kar\w*|mat\s+(?:khao|piyo|lo|karo|khaiye|lijiye|pijiye)|"
+    r"पियो|पीजिए|पीजिये|पिएं|पियें|खाओ|खाइए|खाइये|खाएं|लगाओ|लगाइए|लगाइये|लगाएं|लीजिए|लीजिये|लें|ले\s+लो|"
+    r"छो(?:ड़|ड\u093c)\s+(?:दो|दें|दीजिए)|छो(?:ड़|ड\u093c)िए|बंद\s+कर\s+(?:दो|दें|दीजिए)|"
+    r"(?:आराम|मालिश|सिकाई|गरारे|भाप|परहेज़?)\s+(?:करो|करें|कीजिए|कीजिये|लें|लीजिए)|मत\s+(?:खाओ|पियो|लो|खाइए))" + _E_DANDA,
+    re.IGNORECASE,
+)
+
+
+def _has_advice(text: str) -> bool:
+    if _ADVICE.search(text) or _ADVICE_HINDI.search(text):
+        return True
+    return any(_IMPERATIVE.search(sentence) for sentence in _sentences(text) if not _is_question(sentence))
+
+
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
@@ -578,11 +704,13 @@ def _has_dose(text: str) -> bool:
 
 
 def _has_diagnosis(text: str) -> bool:
-    if _DIAGNOSIS.search(text):
+    if _DIAGNOSIS.search(text) or _HEDGED_DIAGNOSIS.search(text):
         return True
     for sentence in _sentences(text):
         if _is_question(sentence):
             continue
+        if _HINDI_DIAGNOSIS.search(sentence):
+            return True
         if _DIAGNOSIS_WORD.search(sentence):
             return True
         for match in _YOU_HAVE.finditer(sentence):
@@ -614,6 +742,9 @@ def check(text: str) -> tuple[str, ...]:
         reasons.append("dose")
     if _has_diagnosis(text):
         reasons.append("diagnosis")
+    # Advice is the catch-all for treatment talk: not repeated when a remedy or dose already says it.
+    if not {"remedy", "dose"} & set(reasons) and _has_advice(text):
+        reasons.append("advice")
     if text.strip() and _raises_alarm(text):
         reasons.append("red_flag")
     if _LINK.search(text):

@@ -338,3 +338,47 @@ def test_negated_temperatures_and_fever_durations(message, level):
 )
 def test_other_common_phrasings(message, level):
     assert assess(message).level == level
+
+
+@pytest.mark.parametrize(
+    ("message", "level", "rule"),
+    [
+        ("I took 20 sleeping pills", EMERGENCY, "poisoning"),
+        ("took a whole strip of tablets", EMERGENCY, "poisoning"),
+        ("neend ki goliyan kha li", EMERGENCY, "poisoning"),
+        ("saari goliyan ek saath kha li", EMERGENCY, "poisoning"),
+        ("khud ko khatam karna chahta hu", EMERGENCY, "self_harm"),
+        ("apni jaan dena chahti hu", EMERGENCY, "self_harm"),
+        ("जीना नहीं चाहता", EMERGENCY, "self_harm"),
+        ("baby not moving since morning", EMERGENCY, "reduced_fetal_movement"),
+        ("baby has stopped moving in my womb", EMERGENCY, "reduced_fetal_movement"),
+        ("pet mein bachcha hil nahi raha", EMERGENCY, "reduced_fetal_movement"),
+        ("bachche ne battery nigal li", EMERGENCY, "swallowed_battery"),
+        ("my child swallowed a coin", URGENT, "swallowed_object"),
+        ("I was bitten by a dog", URGENT, "animal_bite"),
+        ("kutte ne kaat liya", URGENT, "animal_bite"),
+        ("my father has chest pain now", EMERGENCY, "chest_pain"),
+        ("my father had chest pain and is sweating", EMERGENCY, "chest_pain"),
+    ],
+)
+def test_second_review_misses_are_caught(message, level, rule):
+    verdict = assess(message)
+    assert verdict.level == level
+    assert rule in verdict.rules
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "my father had chest pain",
+        "papa ko seene mein dard hua tha",
+        "I take 2 tablets a day for my thyroid",
+        "I took all my medicines today as usual",
+        "he did not take 20 pills",
+        "the baby kicks hard after I eat, is that normal",
+        "I swallowed a glass of water and then the hiccups stopped",
+        "my dog is a bit sick",
+    ],
+)
+def test_second_review_look_alikes_stay_routine(message):
+    assert assess(message).level == ROUTINE

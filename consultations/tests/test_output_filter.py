@@ -279,3 +279,66 @@ def test_several_reasons_come_together_in_a_fixed_order():
 def test_a_bare_number_after_a_remedy_is_its_potency():
     assert check("Nux vomica 200 may help.") == ("remedy", "dose")
     assert check("Sulphur is a big remedy.") == ("remedy",)
+
+
+# A model's reply is now only a short acknowledgement (the engine appends the question): these must pass.
+ACKNOWLEDGEMENTS = [
+    "Thank you for telling me.",
+    "I understand, that sounds uncomfortable.",
+    "Thanks, that helps the doctor.",
+    "Shukriya, samajh gaya.",
+    "धन्यवाद, मैं समझ गया।",
+    "Got it, thank you for explaining.",
+    "That sounds like a lot to deal with.",
+    "That sounds like a difficult time.",
+    "Aapko dard hai, samajh gaya.",
+]
+
+
+@pytest.mark.parametrize("text", ACKNOWLEDGEMENTS)
+def test_acknowledgements_pass_clean(text):
+    assert check(text) == ()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "It seems to be acidity.",
+        "Your symptoms match gastritis.",
+        "I think it is a viral infection.",
+        "Could this be thyroid?",
+        "This looks like eczema",
+        "sounds like a migraine",
+        "It looks like an allergy to me.",
+        "Aapko acidity hai.",
+        "आपको माइग्रेन है।",
+        "yeh migraine ho sakta hai",
+        "lagta hai aapko infection hai",
+        "शायद यह एलर्जी है",
+        "यह गैस्ट्राइटिस हो सकता है।",
+    ],
+)
+def test_hedged_and_hindi_diagnoses_are_caught(text):
+    assert "diagnosis" in check(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Try drinking warm water with honey and ginger.",
+        "You should stop your blood pressure medicine.",
+        "Start taking vitamin D",
+        "Apply coconut oil",
+        "garam paani piyo",
+        "dawai band kar do",
+        "Thanks! Your case is complete, you don't need to see a doctor.",
+        "Thank you. Please rest and drink plenty of fluids.",
+        "Warm compresses may help.",
+        "Honey is good for a cough.",
+        "Aaram kijiye aur thanda mat khaiye.",
+        "तेल लगाइए।",
+        "दवाई बंद कर दें।",
+    ],
+)
+def test_advice_and_treatment_are_caught(text):
+    assert "advice" in check(text)
