@@ -19,12 +19,15 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 install: $(VENV)/.installed .env
 
-# A checkout's own random SECRET_KEY, so manage.py (check, makemigrations, shell)
-# runs without setup. Never committed; the real environment always wins over it,
-# and it never turns DEBUG on.
+# A checkout's own random SECRET_KEY and column-encryption key, so manage.py
+# (check, makemigrations, shell) runs without setup. Never committed; the real
+# environment always wins over it, and it never turns DEBUG on. A .env made
+# before FIELD_ENCRYPTION_KEYS existed lacks the key: `rm .env` and make again
+# (data written with the old key then no longer decrypts; dev data only).
 .env:
-	@printf '# Local settings for this checkout, made by make (git-ignored).\nSECRET_KEY=%s\n' \
-		"$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" > $@
+	@printf '# Local settings for this checkout, made by make (git-ignored).\nSECRET_KEY=%s\nFIELD_ENCRYPTION_KEYS=%s\n' \
+		"$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+		"$$($(PYTHON) -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())')" > $@
 
 sysdeps:
 	@bash scripts/sysdeps.sh

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from consultations import schemas
+from dhanwantari.crypto import EncryptedTextField
 from dhanwantari.db_functions import one_of
 from dhanwantari.jsonfield import SchemaJSONField
 from dhanwantari.models import SoftDeleteModel, TimeStampedModel, doctor_ref, id_field, patient_ref, ref
@@ -114,8 +115,10 @@ class Consultation(SoftDeleteModel, TimeStampedModel):
     chief_complaint = models.CharField(max_length=500, blank=True)
     symptoms = SchemaJSONField(default=dict, blank=True, schema=schemas.SYMPTOMS)
     triage_level = models.CharField(max_length=10, choices=TriageLevel.choices, blank=True, db_index=True)
-    ai_summary = models.TextField(blank=True)
-    doctor_notes = models.TextField(blank=True, help_text="Clinical notes, seen only by the treating doctor.")
+    # Clinical free text, encrypted at rest (dhanwantari.crypto); `symptoms`
+    # stays plain JSON: structured, schema-checked and read by the intake engine.
+    ai_summary = EncryptedTextField(blank=True)
+    doctor_notes = EncryptedTextField(blank=True, help_text="Clinical notes, seen only by the treating doctor.")
 
     # Payment tracking (spec: "Multi-mode, payment tracking").
     fee_amount = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))

@@ -430,6 +430,17 @@ TURN_USERNAME = env.str("TURN_USERNAME", default="")
 TURN_PASSWORD = env.str("TURN_PASSWORD", default="")
 TURN_CREDENTIAL_TTL = env.int("TURN_CREDENTIAL_TTL", default=6 * 3600)
 
+# --- Column encryption (dhanwantari.crypto) ----------------------------------
+# Fernet keys for the encrypted free-text columns (medical and family history,
+# clinical notes, the AI summary, diagnosis and advice), comma-separated, newest
+# first: the first encrypts, all decrypt. Rotate by putting a new key in front,
+# running `manage.py rotate_encryption_keys`, then removing the old key. With
+# DEBUG on and no keys, a dev-only key is derived from SECRET_KEY; with DEBUG
+# off and no keys, the process refuses to start (load_keys raises).
+from dhanwantari.crypto import load_keys  # noqa: E402  (the block's own helper; imports no settings)
+
+FIELD_ENCRYPTION_KEYS = load_keys(env.list("FIELD_ENCRYPTION_KEYS", default=[]), debug=DEBUG, secret_key=SECRET_KEY)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -11,6 +11,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Round
 from django.utils import timezone
 
+from dhanwantari.crypto import EncryptedTextField
 from dhanwantari.db_functions import RealArithmetic
 from dhanwantari.jsonfield import SchemaJSONField
 from dhanwantari.models import SoftDeleteModel, TimeStampedModel, id_field
@@ -88,8 +89,10 @@ class PatientProfile(SoftDeleteModel, TimeStampedModel):
     allergies = SchemaJSONField(default=list, blank=True, schema=schemas.ALLERGIES)
     medications = SchemaJSONField(default=list, blank=True, schema=schemas.MEDICATIONS)
     chronic_conditions = SchemaJSONField(default=list, blank=True, schema=schemas.CHRONIC_CONDITIONS)
-    medical_history = models.TextField(blank=True)
-    family_history = models.TextField(blank=True)
+    # Free-text medical background: encrypted at rest (dhanwantari.crypto). The
+    # JSON lists above stay plain: the UI edits them as structured data.
+    medical_history = EncryptedTextField(blank=True)
+    family_history = EncryptedTextField(blank=True)
 
     emergency_contact_name = models.CharField(max_length=150, blank=True)
     emergency_contact_phone = models.CharField(max_length=16, blank=True, validators=[validate_e164_phone])

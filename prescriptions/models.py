@@ -24,6 +24,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from dhanwantari.crypto import EncryptedTextField
 from dhanwantari.db_functions import one_of
 from dhanwantari.jsonfield import SchemaJSONField
 from dhanwantari.models import (
@@ -107,8 +108,9 @@ class Prescription(SoftDeleteModel, TimeStampedModel):
     status = models.CharField(
         max_length=10, choices=PrescriptionStatus.choices, default=PrescriptionStatus.DRAFT, db_index=True
     )
-    diagnosis = models.TextField(blank=True, help_text="Diagnosis or case notes.")
-    general_advice = models.TextField(blank=True, help_text="Diet and lifestyle advice.")
+    # Clinical free text, encrypted at rest (dhanwantari.crypto).
+    diagnosis = EncryptedTextField(blank=True, help_text="Diagnosis or case notes.")
+    general_advice = EncryptedTextField(blank=True, help_text="Diet and lifestyle advice.")
     follow_up_date = models.DateField(null=True, blank=True)
     valid_until = models.DateField(null=True, blank=True)
     issued_at = models.DateTimeField(null=True, blank=True)
