@@ -10,18 +10,28 @@ adds those changes as actions that call the services.
 No admin uses date_hierarchy: its drill-down truncates datetimes in the
 current time zone, which on MySQL needs the server's time-zone tables
 (without them CONVERT_TZ returns NULL and the page fails). Date list filters
-compare UTC ranges and work on every database.
+compare UTC ranges and work on every database (the audit trail takes any
+range in its URL: ?created_at__gte=2026-01-01&created_at__lt=2026-02-01).
+
+Every admin here is an AuditedAdminMixin (accounts.audit); staff roles and
+what each may do are in accounts.roles.
 """
 
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
+from accounts.audit import AuditedAdminMixin, RestoreActionMixin, service_audited
 from accounts.models import (
     EMAIL_OR_PHONE_REQUIRED,
     AdminLog,
@@ -30,7 +40,12 @@ from accounts.models import (
     PasswordResetToken,
     User,
 )
-from accounts.services import account_unlock
+from accounts.services import account_unlock, email_verification_resend
+
+MANAGE_STAFF = "accounts.manage_staff"
+# Who holds these decides who can do anything: only administrators change them.
+STAFF_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
+STAFF_FIELDS_REFUSED = "Only administrators can change staff access (staff, superuser, groups, permissions)."
 
 # --- shared by every app's admin --------------------------------------------
 
@@ -50,12 +65,12 @@ class DeletedListFilter(admin.SimpleListFilter):
         return queryset
 
 
-class SoftDeleteAdminMixin:
+class SoftDeleteAdminMixin(RestoreActionMixin):
     """For models with `deleted_at`: staff see deleted rows too, and can filter them.
 
-    Hard deletes are refused: the product only soft-deletes, PROTECT foreign
-    keys would refuse most of them anyway, and soft delete / restore arrive as
-    audited actions with the staff console.
+    Hard deletes are refused: the product only soft-deletes and PROTECT
+    foreign keys would refuse most of them anyway. Deleted rows come back
+    through the audited "restore" action (accounts.audit.RestoreActionMixin).
     """
 
     def get_queryset(self, request):
@@ -154,8 +169,26 @@ class LockedListFilter(admin.SimpleListFilter):
         return queryset
 
 
+@admin.action(description="Export personal data (GDPR access request)")
+@service_audited
+def export_personal_data(modeladmin, request, queryset):
+    """Build a "Download my data" archive for each selected account; accounts.privacy audits each request."""
+    from accounts.audit import VIEW_CLINICAL
+    from accounts.privacy import export_request
+
+    if not request.user.has_perm(VIEW_CLINICAL):
+        raise PermissionDenied
+    exports = [export_request(user=user, by=request.user, request=request) for user in queryset.filter(is_staff=False)]
+    for export in exports:
+        url = reverse("accounts:data_export_staff_download", args=[export.user_id, export.id])
+        modeladmin.message_user(request, format_html('Export of {}: <a href="{}">download</a>', export.user_id, url))
+
+
 @admin.register(User)
-class UserAdmin(SoftDeleteAdminMixin, BaseUserAdmin):
+class UserAdmin(AuditedAdminMixin, SoftDeleteAdminMixin, BaseUserAdmin):
+    # Restoring an account is not a flag: deletion scrubbed it (accounts.services.account_delete).
+    restorable = False
+    show_full_result_count = False
     form = UserEditForm
     add_form = UserCreationForm
     list_display = (
@@ -221,9 +254,10 @@ class UserAdmin(SoftDeleteAdminMixin, BaseUserAdmin):
         "deleted_email",
         "deleted_phone",
     )
-    actions = ["unlock_accounts"]
+    actions = ["unlock_accounts", "resend_verification", export_personal_data]
 
-    @admin.action(description="Unlock selected accounts")
+    @admin.action(description="Unlock selected accounts", permissions=["unlock"])
+    @service_audited
     def unlock_accounts(self, request, queryset):
         count = 0
         for user in queryset.filter(locked_until__isnull=False):
@@ -231,11 +265,42 @@ class UserAdmin(SoftDeleteAdminMixin, BaseUserAdmin):
             count += 1
         self.message_user(request, f"Unlocked {count} account{'s' if count != 1 else ''}.")
 
+    @admin.action(description="Resend the email verification link", permissions=["resend_verification"])
+    @service_audited
+    def resend_verification(self, request, queryset):
+        sent = sum(
+            email_verification_resend(user=user, by=request.user, request=request)
+            for user in queryset.filter(email_verified=False, email__isnull=False)
+        )
+        level = messages.SUCCESS if sent else messages.WARNING
+        self.message_user(request, f"Sent {sent} verification link{'' if sent == 1 else 's'}.", level)
+
+    def has_unlock_permission(self, request) -> bool:
+        return request.user.has_perm("accounts.unlock_account")
+
+    def has_resend_verification_permission(self, request) -> bool:
+        return request.user.has_perm("accounts.resend_verification")
+
+    def has_change_permission(self, request, obj=None):
+        # A staff account (its password, its email) is itself staff access.
+        if obj is not None and obj.is_staff and not request.user.has_perm(MANAGE_STAFF):
+            return False
+        return super().has_change_permission(request, obj)
+
     def get_readonly_fields(self, request, obj=None):
         fields = super().get_readonly_fields(request, obj)
+        if not request.user.has_perm(MANAGE_STAFF):
+            fields = (*fields, *STAFF_FIELDS)
         # The id carries the role as its prefix and the role decides which
         # profile the account has, so a role is chosen once, at creation.
         return (*fields, "role") if obj is not None else fields
+
+    def save_model(self, request, obj, form, change):
+        # The read-only fields already keep these out of the form; this is the
+        # second lock, for a form built some other way.
+        if set(STAFF_FIELDS) & set(form.changed_data) and not request.user.has_perm(MANAGE_STAFF):
+            raise PermissionDenied(STAFF_FIELDS_REFUSED)
+        super().save_model(request, obj, form, change)
 
     @admin.display(description="name")
     def name(self, obj: User) -> str:
@@ -250,7 +315,7 @@ class UserAdmin(SoftDeleteAdminMixin, BaseUserAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("title", "user", "kind", "read", "created_at", "emailed_at", "sms_sent_at")
     list_select_related = ("user",)
     list_filter = ("kind", ("read_at", admin.EmptyFieldListFilter), "created_at")
@@ -281,7 +346,7 @@ class NotificationAdmin(admin.ModelAdmin):
 
 
 @admin.register(AdminLog)
-class AdminLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class AdminLogAdmin(AuditedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """The audit trail is append-only: readable here, never editable, even by superusers."""
 
     list_display = ("created_at", "user", "action", "table_name", "record_id", "description", "ip_address")
@@ -311,7 +376,7 @@ class AdminLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(PasswordResetToken)
-class PasswordResetTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class PasswordResetTokenAdmin(AuditedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("id", "user", "created_at", "expires_at", "used_at", "usable", "requested_ip")
     list_select_related = ("user",)
     list_filter = (("used_at", admin.EmptyFieldListFilter), "expires_at", "created_at")
@@ -324,7 +389,7 @@ class PasswordResetTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(EmailVerificationToken)
-class EmailVerificationTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class EmailVerificationTokenAdmin(AuditedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("id", "user", "email", "created_at", "expires_at", "verified_at", "usable")
     list_select_related = ("user",)
     list_filter = (("verified_at", admin.EmptyFieldListFilter), "expires_at", "created_at")
@@ -334,3 +399,26 @@ class EmailVerificationTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(boolean=True, description="usable")
     def usable(self, obj: EmailVerificationToken) -> bool:
         return obj.is_usable
+
+
+# --- staff groups ------------------------------------------------------------------
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(AuditedAdminMixin, BaseGroupAdmin):
+    """Roles (accounts.roles) are staff access: only administrators see or change them."""
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm(MANAGE_STAFF) and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request):
+        return request.user.has_perm(MANAGE_STAFF) and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.has_perm(MANAGE_STAFF) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.has_perm(MANAGE_STAFF) and super().has_delete_permission(request, obj)

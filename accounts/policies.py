@@ -38,6 +38,11 @@ def is_staff(user: User) -> bool:
     return user.is_authenticated and user.is_active and user.is_staff
 
 
+def is_clinical_staff(user: User) -> bool:
+    """Staff who may read clinical records (the Administrator role; Support may not)."""
+    return is_staff(user) and user.has_perm("consultations.view_clinical")
+
+
 def _role_required(check: Callable[[User], bool]):
     def decorator(view):
         @login_required

@@ -364,12 +364,26 @@ class AccountDeletionError(Exception):
 
 
 def account_delete(*, user: User, request: HttpRequest | None = None) -> None:
-    """Close an account (soft delete): sign-in impossible, sessions ended, email free.
+    """Close an account and erase its owner's personal data (right to be forgotten).
 
-    Sessions end because the password becomes unusable (Django checks a hash of
-    it on every request) and because deleted users cannot be loaded at all.
+    The row stays (consultations, prescriptions and payments that must be kept
+    point at it) but identifies nobody: email, phone and their copies in
+    deleted_email/deleted_phone, the last sign-in address, allauth's email
+    addresses and MFA authenticators are gone, the profile reads "Deleted
+    user". accounts.privacy.personal_data_erase does the rest (profile, files,
+    messages, notifications, tokens, exports) and says what is kept and why.
+
+    Sign-in is impossible and every session ends: the password becomes
+    unusable (Django checks a hash of it on every request), deleted users
+    cannot be loaded at all, and saving the row closes the user's open
+    websockets (accounts.receivers sends "session.close" to `user.<id>`).
+
+    The audit row records the closing without the erased values: the audit
+    trail is append-only and kept, so it must not become a copy of them.
     """
     from allauth.account.models import EmailAddress
+
+    from accounts.privacy import personal_data_erase
 
     if user.is_staff:
         raise AccountDeletionError("Staff accounts are closed by an administrator.")
@@ -378,28 +392,27 @@ def account_delete(*, user: User, request: HttpRequest | None = None) -> None:
         locked = User.all_objects.select_for_update().get(pk=user.pk)
         if locked.deleted_at is not None:
             return
-        old = {"email": locked.email, "phone": locked.phone, "is_active": locked.is_active}
-        locked.deleted_email = locked.email or ""
-        locked.deleted_phone = locked.phone or ""
+        old = {"had_email": bool(locked.email), "had_phone": bool(locked.phone), "is_active": locked.is_active}
         locked.email = None
         locked.phone = None
+        locked.deleted_email = ""
+        locked.deleted_phone = ""
+        locked.email_verified = locked.phone_verified = False
+        locked.last_login_ip = None
         locked.is_active = False
         locked.deleted_at = now
         locked.set_unusable_password()
         locked.save()
         EmailAddress.objects.filter(user=locked).delete()
-        for attr in ("patient_profile", "doctor_profile"):
-            profile = getattr(locked, attr, None)
-            if profile is not None:
-                profile.soft_delete()
+        erased = personal_data_erase(user=locked)
         audit_record(
             actor=user,
             action=AuditAction.SOFT_DELETE,
             table="users",
             record_id=locked.pk,
             old=old,
-            new={"email": None, "phone": None, "is_active": False},
-            description="Account closed by its owner.",
+            new={"email": None, "phone": None, "is_active": False, "erased": erased},
+            description="Account closed by its owner; personal data erased.",
             request=request,
         )
 
@@ -478,3 +491,33 @@ def notification_preferences_update(*, user: User, choices: dict[str, Delivery])
                 kind=name,
                 defaults={"email": spec.mandatory or choice.email, "sms": spec.sms_allowed and choice.sms},
             )
+
+
+# --- staff: resending a verification link (staff console) ------------------------------
+
+
+def email_verification_resend(*, user: User, by: User, request: HttpRequest) -> bool:
+    """Staff send a fresh verification link to an account's unverified address.
+
+    Returns False (and writes nothing) when every address is already verified.
+    The link goes through allauth like any other, so its token is recorded by
+    the adapter; staff are not subject to the per-address send rate limit.
+    """
+    from allauth.account.models import EmailAddress
+
+    if not by.is_staff:
+        raise PermissionError("Only staff can resend verification email.")
+    address = EmailAddress.objects.filter(user=user, verified=False).order_by("-primary").first()
+    if address is None:
+        return False
+    address.send_confirmation(request)
+    audit_record(
+        actor=by,
+        action=AuditAction.ACTION,
+        table="users",
+        record_id=user.pk,
+        new={"email_verification": "resent"},
+        description="Verification email resent by staff.",
+        request=request,
+    )
+    return True

@@ -1,4 +1,4 @@
-"""Background work for accounts: delivering notifications by email and SMS."""
+"""Background work for accounts: delivering notifications by email and SMS; building data exports."""
 
 from __future__ import annotations
 
@@ -170,3 +170,11 @@ def deliver_notification(notification_id: str) -> None:
     if email_error is not None:
         # Raised so the task backend records the failure; the claim was given back above.
         raise email_error
+
+
+@task()
+def data_export_build(user_id: str, export_id: str) -> None:
+    """Build a "Download my data" archive (accounts.privacy.export_build); a second run does nothing."""
+    from accounts.privacy import export_build
+
+    export_build(user_id=user_id, export_id=export_id)

@@ -441,6 +441,18 @@ from dhanwantari.crypto import load_keys  # noqa: E402  (the block's own helper;
 
 FIELD_ENCRYPTION_KEYS = load_keys(env.list("FIELD_ENCRYPTION_KEYS", default=[]), debug=DEBUG, secret_key=SECRET_KEY)
 
+# --- Data protection: export, erasure, retention, backups -------------------
+# How long the link to a "Download my data" archive works; purge_expired then
+# deletes the archive.
+EXPORT_LINK_HOURS = env.int("EXPORT_LINK_HOURS", default=24)
+# purge_expired (run daily): read notifications older than this go.
+RETENTION_READ_NOTIFICATIONS_DAYS = env.int("RETENTION_READ_NOTIFICATIONS_DAYS", default=90)
+# Files a patient removed from their records (and documents a doctor removed)
+# stay restorable by staff this long, then their bytes and rows are purged.
+RETENTION_DELETED_FILES_DAYS = env.int("RETENTION_DELETED_FILES_DAYS", default=30)
+# manage.py backup writes here unless given --output.
+BACKUP_DIR = env.path("BACKUP_DIR", default=BASE_DIR / "backups")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

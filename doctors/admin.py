@@ -2,7 +2,8 @@
 
 Verification, review visibility and removal change only through the services
 in doctors.services (audited, notified, rating kept in step); the actions here
-and the review change form call them.
+and the review change form call them. Moderators (accounts.roles) hold the
+permissions these actions ask for.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -18,6 +19,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 
 from accounts.admin import ReadOnlyAdminMixin, SoftDeleteAdminMixin
+from accounts.audit import AuditedAdminMixin, service_audited
 from doctors import services
 from doctors.models import ActiveDoctor, DoctorDocument, DoctorProfile, DoctorReview
 from doctors.templatetags.doctor_media import photo_url
@@ -47,10 +49,10 @@ class ReasonForm(forms.Form):
         field.label, field.help_text, field.initial = label, help_text, initial_reason
 
 
-def _ask_reason(
+def ask_reason(
     model_admin: admin.ModelAdmin,
     request: HttpRequest,
-    queryset: QuerySet,
+    queryset: QuerySet | list,
     *,
     action: str,
     title: str,
@@ -74,8 +76,32 @@ def _ask_reason(
     )
 
 
+class ModerationListFilter(admin.SimpleListFilter):
+    """Reviews with words no member of staff has looked at yet (the dashboard's count)."""
+
+    title = "moderation"
+    parameter_name = "moderation"
+
+    def lookups(self, request, model_admin):
+        return [("awaiting", "Awaiting moderation"), ("done", "Moderated")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "awaiting":
+            return queryset.filter(AWAITING_MODERATION)
+        if self.value() == "done":
+            return queryset.filter(moderated_at__isnull=False)
+        return queryset
+
+
+# A review awaits moderation while it is live, has a written comment, and no
+# member of staff has hidden or shown it. (Ratings without words need no look.)
+AWAITING_MODERATION = Q(moderated_at__isnull=True, deleted_at__isnull=True) & ~Q(comment="")
+
+
 @admin.register(DoctorProfile)
-class DoctorProfileAdmin(SoftDeleteAdminMixin, admin.ModelAdmin):
+class DoctorProfileAdmin(AuditedAdminMixin, SoftDeleteAdminMixin, admin.ModelAdmin):
+    # A profile goes with its account, whose deletion is undone by no flag.
+    restorable = False
     list_display = (
         "id",
         "full_name",
@@ -215,7 +241,11 @@ class DoctorProfileAdmin(SoftDeleteAdminMixin, admin.ModelAdmin):
         missing = services.verification_missing(obj)
         return "Nothing: complete." if not missing else "; ".join(missing)
 
-    @admin.action(description="Verify selected doctors")
+    def has_verify_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("doctors.verify_doctorprofile")
+
+    @admin.action(description="Verify selected doctors", permissions=["verify"])
+    @service_audited
     def verify_doctors(self, request: HttpRequest, queryset: QuerySet[DoctorProfile]) -> None:
         done = 0
         for profile in queryset.select_related("user"):
@@ -228,7 +258,8 @@ class DoctorProfileAdmin(SoftDeleteAdminMixin, admin.ModelAdmin):
         if done:
             self.message_user(request, f"Verified {_plural(done, 'doctor')}; they are notified.", messages.SUCCESS)
 
-    @admin.action(description="Reject selected doctors")
+    @admin.action(description="Reject selected doctors", permissions=["verify"])
+    @service_audited
     def reject_doctors(self, request: HttpRequest, queryset: QuerySet[DoctorProfile]) -> HttpResponse | None:
         form_kwargs = {
             "label": "Reason",
@@ -255,7 +286,7 @@ class DoctorProfileAdmin(SoftDeleteAdminMixin, admin.ModelAdmin):
                         request, f"Rejected {_plural(done, 'doctor')}; they are notified.", messages.SUCCESS
                     )
                 return None
-        return _ask_reason(
+        return ask_reason(
             self,
             request,
             queryset,
@@ -267,8 +298,14 @@ class DoctorProfileAdmin(SoftDeleteAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(DoctorReview)
-class DoctorReviewAdmin(SoftDeleteAdminMixin, admin.ModelAdmin):
-    """Reviews are the patient's words: staff can hide one, not write or reword it."""
+class DoctorReviewAdmin(AuditedAdminMixin, SoftDeleteAdminMixin, admin.ModelAdmin):
+    """Reviews are the patient's words: staff can hide one, not write or reword it.
+
+    save_model calls the visibility service, which writes the audit row itself.
+    """
+
+    # A removed review is restored by no flag: its removal changed the doctor's rating.
+    restorable = False
 
     list_display = (
         "id",
@@ -283,7 +320,7 @@ class DoctorReviewAdmin(SoftDeleteAdminMixin, admin.ModelAdmin):
         "deleted",
     )
     list_select_related = ("doctor__doctor_profile", "patient__patient_profile")
-    list_filter = ("is_visible", "is_verified", "rating", "created_at")
+    list_filter = (ModerationListFilter, "is_visible", "is_verified", "rating", "created_at")
     search_fields = (
         "=id",
         "=consultation__id",
@@ -332,7 +369,8 @@ class DoctorReviewAdmin(SoftDeleteAdminMixin, admin.ModelAdmin):
                 review=obj, by=request.user, visible=obj.is_visible, reason=obj.hidden_reason, request=request
             )
 
-    @admin.action(description="Hide selected reviews")
+    @admin.action(description="Hide selected reviews", permissions=["change"])
+    @service_audited
     def hide_reviews(self, request: HttpRequest, queryset: QuerySet[DoctorReview]) -> HttpResponse | None:
         form_kwargs = {
             "label": "Why are they hidden?",
@@ -347,7 +385,7 @@ class DoctorReviewAdmin(SoftDeleteAdminMixin, admin.ModelAdmin):
                 count = self._set_visibility(request, queryset, visible=False, reason=form.cleaned_data["reason"])
                 self.message_user(request, f"Hid {_plural(count, 'review')}.", messages.SUCCESS)
                 return None
-        return _ask_reason(
+        return ask_reason(
             self,
             request,
             queryset,
@@ -357,12 +395,14 @@ class DoctorReviewAdmin(SoftDeleteAdminMixin, admin.ModelAdmin):
             button="Hide reviews",
         )
 
-    @admin.action(description="Show selected reviews")
+    @admin.action(description="Show selected reviews", permissions=["change"])
+    @service_audited
     def show_reviews(self, request: HttpRequest, queryset: QuerySet[DoctorReview]) -> None:
         count = self._set_visibility(request, queryset, visible=True, reason="")
         self.message_user(request, f"Showing {_plural(count, 'review')} again.", messages.SUCCESS)
 
-    @admin.action(description="Remove selected reviews")
+    @admin.action(description="Remove selected reviews", permissions=["change"])
+    @service_audited
     def remove_reviews(self, request: HttpRequest, queryset: QuerySet[DoctorReview]) -> None:
         count = 0
         for review in queryset.filter(deleted_at__isnull=True):
@@ -403,7 +443,7 @@ class DoctorReviewAdmin(SoftDeleteAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(DoctorDocument)
-class DoctorDocumentAdmin(SoftDeleteAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class DoctorDocumentAdmin(AuditedAdminMixin, SoftDeleteAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Doctors' verification documents: staff read and download them, never change them."""
 
     list_display = ("id", "doctor_name", "kind", "download", "content_type", "size_bytes", "created_at", "deleted")
@@ -437,7 +477,7 @@ class DoctorDocumentAdmin(SoftDeleteAdminMixin, ReadOnlyAdminMixin, admin.ModelA
 
 
 @admin.register(ActiveDoctor)
-class ActiveDoctorAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ActiveDoctorAdmin(AuditedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """The `active_doctors` view: who patients can find and book right now."""
 
     list_display = (

@@ -3,11 +3,29 @@ from __future__ import annotations
 from django.contrib import admin
 
 from accounts.admin import SoftDeleteAdminMixin
+from accounts.audit import AuditedAdminMixin
 from patients.models import PatientProfile
 
 
 @admin.register(PatientProfile)
-class PatientProfileAdmin(SoftDeleteAdminMixin, admin.ModelAdmin):
+class PatientProfileAdmin(AuditedAdminMixin, SoftDeleteAdminMixin, admin.ModelAdmin):
+    # Medical fields: for staff with consultations.view_clinical only; every
+    # opening of a profile is in the audit trail.
+    clinical_fields = (
+        "height_cm",
+        "weight_kg",
+        "bmi",
+        "blood_group",
+        "allergies",
+        "medications",
+        "chronic_conditions",
+        "medical_history",
+        "family_history",
+    )
+    audit_reads = True
+    audit_patient_attr = "user_id"
+    # A profile goes with its account, whose deletion is undone by no flag.
+    restorable = False
     # No clinical free text (medical or family history) in the list: it is on
     # screen for every row, and the change page is where it is read on purpose.
     list_display = ("id", "full_name", "user", "gender", "age", "blood_group", "city", "created_at", "deleted")

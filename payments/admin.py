@@ -5,11 +5,12 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from accounts.admin import ReadOnlyAdminMixin
+from accounts.audit import AuditedAdminMixin
 from payments.models import PaymentEvent
 
 
 @admin.register(PaymentEvent)
-class PaymentEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class PaymentEventAdmin(AuditedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Every provider event and offline record, as stored: for reading, never for editing.
 
     Payments change only through payments.services (which audits them), so
@@ -29,6 +30,7 @@ class PaymentEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     # Exact matches on indexed or short columns: staff paste an id from Razorpay's dashboard.
     search_fields = ("=order_id", "=payment_id", "=refund_id", "=event_id", "=consultation__id")
     list_per_page = 50
+    show_full_result_count = False
     # The consultation column shows the key only (no join, no query per row).
     fields = (
         "id",

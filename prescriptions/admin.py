@@ -9,8 +9,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from accounts.admin import ReadOnlyAdminMixin, SoftDeleteAdminMixin
-from accounts.models import AuditAction
-from accounts.services import audit_record
+from accounts.audit import AuditedAdminMixin
 from prescriptions.models import Prescription, PrescriptionItem, Remedy
 
 ITEM_FIELDS = (
@@ -43,8 +42,12 @@ class PrescriptionItemInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Prescription)
-class PrescriptionAdmin(ReadOnlyAdminMixin, SoftDeleteAdminMixin, admin.ModelAdmin):
-    # Diagnosis and advice are clinical free text: on the change page only.
+class PrescriptionAdmin(AuditedAdminMixin, ReadOnlyAdminMixin, SoftDeleteAdminMixin, admin.ModelAdmin):
+    # Diagnosis and advice are clinical free text: on the change page only,
+    # and only for staff with consultations.view_clinical (as are the
+    # remedies and the printed document).
+    clinical_fields = ("diagnosis", "general_advice", "document")
+    audit_reads = True
     list_display = (
         "id",
         "patient_name",
@@ -96,6 +99,9 @@ class PrescriptionAdmin(ReadOnlyAdminMixin, SoftDeleteAdminMixin, admin.ModelAdm
         "deleted_at",
     )
 
+    def get_inlines(self, request, obj):
+        return super().get_inlines(request, obj) if self.can_view_clinical(request) else []
+
     @admin.display(description="as printed")
     def document(self, obj: Prescription) -> str:
         # The page and PDF audit each staff read (prescriptions.services.prescription_read_record).
@@ -119,7 +125,9 @@ class PrescriptionAdmin(ReadOnlyAdminMixin, SoftDeleteAdminMixin, admin.ModelAdm
 
 
 @admin.register(PrescriptionItem)
-class PrescriptionItemAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class PrescriptionItemAdmin(AuditedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """What was prescribed is clinical: only staff with consultations.view_clinical see these."""
+
     list_display = (
         "remedy_name",
         "potency",
@@ -137,6 +145,9 @@ class PrescriptionItemAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     fields = ("id", "prescription", *ITEM_FIELDS, "created_at", "updated_at")
     readonly_fields = ("potency",)
 
+    def has_view_permission(self, request, obj=None):
+        return self.can_view_clinical(request) and super().has_view_permission(request, obj)
+
     @admin.display(description="prescription", ordering="prescription_id")
     def prescription_ref(self, obj: PrescriptionItem) -> str:
         return obj.prescription_id
@@ -147,7 +158,7 @@ class PrescriptionItemAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Remedy)
-class RemedyAdmin(admin.ModelAdmin):
+class RemedyAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """The catalogue the editor suggests from. Staff add what is missing and
     deactivate rather than delete (old prescriptions point at entries); every
     change is audited."""
@@ -161,16 +172,4 @@ class RemedyAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def save_model(self, request, obj: Remedy, form, change: bool) -> None:
-        old = {name: form.initial.get(name) for name in form.changed_data} if change else None
-        super().save_model(request, obj, form, change)
-        audit_record(
-            actor=request.user,
-            action=AuditAction.UPDATE if change else AuditAction.CREATE,
-            table="remedies",
-            record_id=obj.pk,
-            old=old,
-            new={name: form.cleaned_data.get(name) for name in form.changed_data},
-            description=f"Staff {'changed' if change else 'added'} the remedy {obj.name}.",
-            request=request,
-        )
+    # Every change is audited by AuditedAdminMixin.save_model.

@@ -13,7 +13,7 @@ from __future__ import annotations
 from django.http import Http404
 
 from accounts.models import User
-from accounts.policies import is_staff
+from accounts.policies import is_clinical_staff
 from consultations.models import Consultation, Status
 from prescriptions.models import Prescription, PrescriptionStatus
 
@@ -25,7 +25,7 @@ WRITABLE_CONSULTATION_STATUSES = (Status.IN_PROGRESS, Status.COMPLETED)
 def can_view(user: User, prescription: Prescription) -> bool:
     if not user.is_authenticated:
         return False
-    if is_staff(user) or user.pk == prescription.doctor_id:
+    if is_clinical_staff(user) or user.pk == prescription.doctor_id:
         return True
     return user.pk == prescription.patient_id and prescription.status != PrescriptionStatus.DRAFT
 

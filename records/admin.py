@@ -6,11 +6,12 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from accounts.admin import SoftDeleteAdminMixin
+from accounts.audit import AuditedAdminMixin
 from records.models import FileUpload
 
 
 @admin.register(FileUpload)
-class FileUploadAdmin(SoftDeleteAdminMixin, admin.ModelAdmin):
+class FileUploadAdmin(AuditedAdminMixin, SoftDeleteAdminMixin, admin.ModelAdmin):
     """Files arrive only through the upload service, which sniffs, caps and
     re-encodes them; staff can refile one under another category, nothing more.
 
@@ -62,6 +63,9 @@ class FileUploadAdmin(SoftDeleteAdminMixin, admin.ModelAdmin):
         "deleted_at",
     )
     readonly_fields = tuple(name for name in fields if name != "category")
+    # What the file says (and the file itself) is for clinical staff only.
+    clinical_fields = ("notes", "ocr_text", "open_file", "metadata")
+    audit_reads = True
 
     def has_add_permission(self, request):
         return False

@@ -24,7 +24,7 @@ from __future__ import annotations
 from django.http import Http404
 
 from accounts.models import User
-from accounts.policies import is_doctor, is_patient, is_staff
+from accounts.policies import is_clinical_staff, is_doctor, is_patient
 from consultations.models import Consultation, Status
 from records.models import FileUpload
 
@@ -55,14 +55,14 @@ def treats(user: User, patient_id: str) -> bool:
 def can_view_patient_files(user: User, patient_id: str) -> bool:
     if not user.is_authenticated:
         return False
-    return user.pk == patient_id or is_staff(user) or treats(user, patient_id)
+    return user.pk == patient_id or is_clinical_staff(user) or treats(user, patient_id)
 
 
 def file_for_user(user: User, file_id: str) -> FileUpload:
     """The file if `user` may open it; Http404 otherwise (missing and forbidden alike)."""
     if not user.is_authenticated:
         raise Http404(NO_SUCH_FILE)
-    manager = FileUpload.all_objects if is_staff(user) else FileUpload.objects
+    manager = FileUpload.all_objects if is_clinical_staff(user) else FileUpload.objects
     upload = manager.filter(pk=file_id).first()
     if upload is None or not can_view_patient_files(user, upload.patient_id):
         raise Http404(NO_SUCH_FILE)

@@ -94,8 +94,9 @@ def test_after_re_entering_the_password_the_account_is_closed(client, asha, cloc
     assert not closed.has_usable_password()
     assert closed.email is None
     assert closed.phone is None
-    assert closed.deleted_email == "asha@example.test"
-    assert closed.deleted_phone == "+919812345678"
+    # Erasure: not even the deleted_* copies keep the address and number.
+    assert closed.deleted_email == ""
+    assert closed.deleted_phone == ""
     assert not EmailAddress.objects.filter(email__iexact="asha@example.test").exists()
     assert PatientProfile.all_objects.get(user_id=asha.pk).deleted_at == START
     assert not User.objects.filter(pk=asha.pk).exists()
@@ -109,8 +110,14 @@ def test_closing_an_account_writes_the_audit_trail(client, asha):
 
     row = AdminLog.objects.get(table_name="users", record_id=asha.pk, action=AuditAction.SOFT_DELETE)
     assert row.user_id == asha.pk
-    assert row.old_values == {"email": "asha@example.test", "phone": "+919812345678", "is_active": True}
-    assert row.new_values == {"email": None, "phone": None, "is_active": False}
+    # The audit trail is kept, so it records that they were erased, not what they were.
+    assert row.old_values == {"had_email": True, "had_phone": True, "is_active": True}
+    assert {k: row.new_values[k] for k in ("email", "phone", "is_active")} == {
+        "email": None,
+        "phone": None,
+        "is_active": False,
+    }
+    assert "asha@example.test" not in str(row.old_values) + str(row.new_values)
     assert row.ip_address == "127.0.0.1"
 
 
@@ -223,7 +230,7 @@ def test_the_email_and_phone_are_free_for_a_new_sign_up(client, asha):
     assert new.pk != asha.pk
     assert new.phone == "+919812345678"
     assert PatientProfile.objects.get(user=new).full_name == "Asha Rao"
-    assert User.all_objects.get(pk=asha.pk).deleted_email == "asha@example.test"
+    assert User.all_objects.get(pk=asha.pk).deleted_email == ""
 
 
 def test_a_doctor_closing_their_account_leaves_the_listing(client):

@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.audit import record_read
 from accounts.models import is_local_path
 from accounts.policies import is_doctor, is_patient
 from accounts.queries import user_timezone
@@ -99,6 +100,15 @@ def _doctor_dashboard(request: HttpRequest) -> HttpResponse:
 def detail(request: HttpRequest, consultation_id: str) -> HttpResponse:
     now = timezone.now()
     page = queries.consultation_page(user=request.user, consultation_id=consultation_id, now=now)
+    # The doctor's reading of the patient's record is a disclosure: one INSERT.
+    record_read(
+        reader=request.user,
+        table="consultations",
+        record_id=page.consultation.pk,
+        patient_id=page.consultation.patient_id,
+        what="consultation page",
+        request=request,
+    )
     return render(
         request,
         "consultations/detail.html",

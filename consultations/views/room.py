@@ -23,6 +23,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.audit import record_read
 from accounts.queries import user_timezone
 from consultations import messaging, protocol, queries, tasks
 from consultations.intake import services as intake
@@ -76,6 +77,15 @@ def room(request: HttpRequest, consultation_id: str) -> HttpResponse:
         history, has_more = messaging.messages_page(consultation=consultation, before_id=before, limit=PAGE_SIZE)
     except messaging.UnknownCursor:
         raise Http404(messaging.CURSOR_UNKNOWN) from None
+    # Reading the conversation, by anyone but the patient, is in the audit trail (one INSERT).
+    record_read(
+        reader=request.user,
+        table="consultations",
+        record_id=consultation.pk,
+        patient_id=consultation.patient_id,
+        what="consultation room",
+        request=request,
+    )
     writable = messaging.room_writable(consultation)
     viewer = "doctor" if request.user.pk == consultation.doctor_id else "patient"
     chips = intake.chips_for(consultation, history[-1] if history and not before else None)
@@ -90,7 +100,7 @@ def room(request: HttpRequest, consultation_id: str) -> HttpResponse:
             "has_more": has_more,
             "before": before,
             "writable": writable,
-            "readonly_reason": "" if writable else messaging.RoomReadOnly(consultation.status).message,
+            "readonly_reason": "" if writable else _readonly_reason(consultation),
             "zone": user_timezone(user=request.user),
             "ws_path": f"/ws/consultations/{consultation.pk}/",
             "max_chars": messaging.MAX_BODY_CHARS,
@@ -98,6 +108,12 @@ def room(request: HttpRequest, consultation_id: str) -> HttpResponse:
             "intake_state": intake.intake_state(consultation) if consultation.is_ai else "",
         },
     )
+
+
+def _readonly_reason(consultation: Consultation) -> str:
+    if consultation.is_ai:
+        return intake.INTAKE_CLOSED
+    return messaging.RoomReadOnly(consultation.status).message
 
 
 def _intake_post(consultation: Consultation, patient, body: str) -> None:
