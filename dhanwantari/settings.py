@@ -61,15 +61,21 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise: static files need no policy of their own.
+    "dhanwantari.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication, so it knows who the response is for.
+    "dhanwantari.middleware.PrivateCacheMiddleware",
     "accounts.middleware.IdleSessionTimeoutMiddleware",
     "accounts.middleware.UserTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Sign-in required everywhere except PUBLIC_URL_NAMES (see the hardening block).
+    "dhanwantari.middleware.DenyByDefaultMiddleware",
     "accounts.middleware.StaffMFARequiredMiddleware",
 ]
 
@@ -452,6 +458,80 @@ RETENTION_READ_NOTIFICATIONS_DAYS = env.int("RETENTION_READ_NOTIFICATIONS_DAYS",
 RETENTION_DELETED_FILES_DAYS = env.int("RETENTION_DELETED_FILES_DAYS", default=30)
 # manage.py backup writes here unless given --output.
 BACKUP_DIR = env.path("BACKUP_DIR", default=BASE_DIR / "backups")
+
+# --- Hardening: deny by default, CSP, caching of medical pages --------------
+# Every URL needs a signed-in person (dhanwantari.middleware.DenyByDefaultMiddleware)
+# except these, by URL name. This is the one list of public pages: adding one
+# is a deliberate change, and dhanwantari/tests/test_url_access.py lists them
+# again so that it shows up in review.
+PUBLIC_URL_NAMES = frozenset(
+    {
+        "home",
+        "healthz",
+        # The doctor directory, listed doctors' pages and photos (the views
+        # answer 404 for doctors who are not listed).
+        "doctors:directory",
+        "doctors:public_profile",
+        "doctors:doctor_photo",
+        # What a pharmacy opens from the code or QR on a printed prescription.
+        "prescriptions:verify_lookup",
+        "prescriptions:verify",
+        # Server to server; the view checks Razorpay's signature instead.
+        "payments:razorpay_webhook",
+        # Signing up and in, verifying an address or phone, resetting a password,
+        # the second factor at sign-in. Not the account pages behind them
+        # (email, password change, MFA settings, reauthentication).
+        "account_signup",
+        "account_signup_doctor",
+        "account_login",
+        "account_confirm_login_code",
+        "account_inactive",
+        "account_email_verification_sent",
+        "account_confirm_email",
+        "account_verify_phone",
+        "account_reset_password",
+        "account_reset_password_done",
+        "account_reset_password_from_key",
+        "account_reset_password_from_key_done",
+        "mfa_authenticate",
+        # The staff console's own sign-in (it forwards to account_login).
+        "admin:login",
+    }
+)
+
+# Content-Security-Policy (django-csp, through dhanwantari.middleware, which
+# adds this host's websocket origin to connect-src per request). No inline
+# script or style anywhere: pages load /static/js modules and /static/css.
+# The doctor photo preview and the MFA QR code are data:/blob: images; the
+# room's camera preview is a blob:/MediaStream (getUserMedia and WebRTC are
+# not governed by CSP).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "media-src": ["'self'", "blob:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+    }
+}
+# With PAYMENT_PROVIDER=razorpay, only these pages may load Razorpay Checkout
+# (the script's origin comes from RAZORPAY_CHECKOUT_JS), frame its payment
+# window and let it call home.
+CSP_RAZORPAY_PAGES = frozenset({"payments:pay"})
+CSP_RAZORPAY_FRAME_SRC = ["https://api.razorpay.com"]
+CSP_RAZORPAY_CONNECT_SRC = ["https://api.razorpay.com", "https://lumberjack.razorpay.com"]
+
+# HSTS preloading binds the domain and every subdomain to HTTPS in browsers'
+# built-in lists, for months after it is undone: the operator's decision
+# (SECURE_HSTS_PRELOAD), so `check --deploy` does not warn that it is off.
+if not DEBUG and not SECURE_HSTS_PRELOAD:
+    SILENCED_SYSTEM_CHECKS = [*SILENCED_SYSTEM_CHECKS, "security.W021"]
 
 LOGGING = {
     "version": 1,
