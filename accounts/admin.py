@@ -31,16 +31,17 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from accounts.audit import AuditedAdminMixin, RestoreActionMixin, service_audited
+from accounts.audit import REDACTED, AuditedAdminMixin, RestoreActionMixin, service_audited
 from accounts.models import (
     EMAIL_OR_PHONE_REQUIRED,
     AdminLog,
+    AuditAction,
     EmailVerificationToken,
     Notification,
     PasswordResetToken,
     User,
 )
-from accounts.services import account_unlock, email_verification_resend
+from accounts.services import account_unlock, audit_record, email_verification_resend
 
 MANAGE_STAFF = "accounts.manage_staff"
 # Who holds these decides who can do anything: only administrators change them.
@@ -188,6 +189,22 @@ def export_personal_data(modeladmin, request, queryset):
 class UserAdmin(AuditedAdminMixin, SoftDeleteAdminMixin, BaseUserAdmin):
     # Restoring an account is not a flag: deletion scrubbed it (accounts.services.account_delete).
     restorable = False
+
+    def user_change_password(self, request, id, form_url=""):
+        # Django's page saves the password itself, past save_model: audited here.
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            audit_record(
+                actor=request.user,
+                action=AuditAction.UPDATE,
+                table="users",
+                record_id=id,
+                new={"password": REDACTED},
+                description="Staff set a new password in the admin.",
+                request=request,
+            )
+        return response
+
     show_full_result_count = False
     form = UserEditForm
     add_form = UserCreationForm
@@ -422,3 +439,35 @@ class GroupAdmin(AuditedAdminMixin, BaseGroupAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return request.user.has_perm(MANAGE_STAFF) and super().has_delete_permission(request, obj)
+
+
+# --- second factors ----------------------------------------------------------------
+# allauth's own admin shows an authenticator's `data`: the TOTP secret and the
+# recovery-code seed. Staff need to see that a factor exists and remove it
+# (the "reset two-factor" step), never its secret.
+
+
+def _replace_authenticator_admin() -> None:
+    from allauth.mfa.models import Authenticator
+
+    if admin.site.is_registered(Authenticator):
+        admin.site.unregister(Authenticator)
+    admin.site.register(Authenticator, AuthenticatorAdmin)
+
+
+class AuthenticatorAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    list_display = ("user", "type", "created_at", "last_used_at")
+    list_filter = ("type",)
+    list_select_related = ("user",)
+    search_fields = ("=user__id", "user__email")
+    fields = ("user", "type", "created_at", "last_used_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+_replace_authenticator_admin()

@@ -43,6 +43,9 @@ VIEW_CLINICAL = "consultations.view_clinical"
 
 # A field whose name contains one of these never has its value written to the trail.
 SECRET_MARKERS = ("password", "token", "secret", "api_key", "apikey", "private_key", "signature_key")
+# Keys inside JSON values that are secrets although their names do not say so
+# (allauth's recovery-code seed, WebAuthn credentials).
+NESTED_SECRETS = frozenset({"seed", "credential", "migrated_codes", "unused_codes", "used_mask"})
 
 # Clinical free text across the apps, by name: redacted in the trail whatever
 # the field class (the encryption work turns most into EncryptedTextField,
@@ -71,6 +74,31 @@ CLINICAL_FIELD_NAMES = frozenset(
 # --- redaction ----------------------------------------------------------------------
 
 
+# Personal data by name: the trail is append-only and outlives an account's
+# erasure, so it records that these changed, never their values.
+PERSONAL_FIELD_NAMES = frozenset(
+    {
+        "email",
+        "phone",
+        "deleted_email",
+        "deleted_phone",
+        "first_name",
+        "last_name",
+        "full_name",
+        "date_of_birth",
+        "address_line1",
+        "address_line2",
+        "postal_code",
+        "emergency_contact_name",
+        "emergency_contact_phone",
+        "last_login_ip",
+        "height_cm",
+        "weight_kg",
+        "blood_group",
+    }
+)
+
+
 def is_secret(name: str) -> bool:
     lowered = name.lower()
     return any(marker in lowered for marker in SECRET_MARKERS)
@@ -86,7 +114,7 @@ def _model_field(model: type[models.Model] | None, name: str) -> models.Field | 
 
 
 def is_redacted(model: type[models.Model] | None, name: str, extra: Iterable[str] = ()) -> bool:
-    if is_secret(name) or name in CLINICAL_FIELD_NAMES or name in extra:
+    if is_secret(name) or name in CLINICAL_FIELD_NAMES or name in PERSONAL_FIELD_NAMES or name in extra:
         return True
     field = _model_field(model, name)
     return field is not None and type(field).__name__ == "EncryptedTextField"
@@ -115,7 +143,21 @@ def redacted_values(
     model: type[models.Model] | None, values: dict[str, Any], extra: Iterable[str] = ()
 ) -> dict[str, Any]:
     extra = frozenset(extra)
-    return {name: REDACTED if is_redacted(model, name, extra) else jsonable(v) for name, v in values.items()}
+    return {
+        name: REDACTED if is_redacted(model, name, extra) else _redact_nested(jsonable(v)) for name, v in values.items()
+    }
+
+
+def _redact_nested(value: Any) -> Any:
+    """Secrets one level down too: an MFA authenticator's data {"secret": ..., "seed": ...}."""
+    if isinstance(value, dict):
+        return {
+            k: REDACTED if is_secret(str(k)) or str(k).lower() in NESTED_SECRETS else _redact_nested(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_redact_nested(v) for v in value]
+    return value
 
 
 def snapshot(obj: models.Model, extra: Iterable[str] = ()) -> dict[str, Any]:
@@ -211,6 +253,14 @@ class AuditedAdminMixin:
     def get_search_fields(self, request):
         hidden = self.hidden_fields(request)
         return [name for name in super().get_search_fields(request) if name.lstrip("=^@") not in hidden]
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # Django lets a changelist URL filter on any of the model's own fields
+        # (?body__icontains=...): for a hidden field that would answer "which
+        # patients match this diagnosis" one guess at a time.
+        if request is not None and lookup.split("__", 1)[0] in self.hidden_fields(request):
+            return False
+        return super().lookup_allowed(lookup, value, request)
 
     # --- writes
 

@@ -220,7 +220,7 @@ def export_request(*, user: User, by: User | None = None, request: HttpRequest |
         action=AuditAction.ACTION,
         table="users",
         record_id=user.pk,
-        new={"export_id": export.id},
+        new={"export": export.id[:8] + "…"},
         description=(
             "Asked for a copy of their data."
             if by.pk == user.pk
@@ -279,7 +279,7 @@ def export_downloaded(*, export: DataExport, by: User, request: HttpRequest | No
         action=AuditAction.VIEW,
         table="users",
         record_id=export.user_id,
-        new={"export_id": export.id},
+        new={"export": export.id[:8] + "…"},
         description=f"Downloaded the data export of {export.user_id}.",
         request=request,
     )

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts import privacy
 from accounts.models import User
+from accounts.policies import is_clinical_staff
 
 NO_SUCH_EXPORT = "No such export."
 
@@ -68,10 +69,13 @@ def data_export_download(request: HttpRequest, export_id: str) -> HttpResponse:
 @require_GET
 def data_export_staff_download(request: HttpRequest, user_id: str, export_id: str) -> HttpResponse:
     """Staff fetch an export they ran for someone (admin action); every download is audited."""
-    if not request.user.is_staff or not User.all_objects.filter(pk=user_id, deleted_at__isnull=True).exists():
+    if not is_clinical_staff(request.user):
+        raise Http404(NO_SUCH_EXPORT)
+    if not User.all_objects.filter(pk=user_id, deleted_at__isnull=True).exists():
         raise Http404(NO_SUCH_EXPORT)
     export = privacy.export_get(user_id=user_id, export_id=export_id)
-    if export is None:
+    # Only the export this staff member ran: never one the person made for themselves.
+    if export is None or export.requested_by != request.user.pk:
         raise Http404(NO_SUCH_EXPORT)
     response = _serve(request, export)
     if response.status_code == 200:

@@ -499,6 +499,10 @@ PUBLIC_URL_NAMES = frozenset(
     }
 )
 
+# A load balancer's health probe often speaks plain HTTP to the app port:
+# answer it there rather than redirecting it to HTTPS.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
 # Content-Security-Policy (django-csp, through dhanwantari.middleware, which
 # adds this host's websocket origin to connect-src per request). No inline
 # script or style anywhere: pages load /static/js modules and /static/css.

@@ -53,8 +53,15 @@ REDACTED_FIELDS: frozenset[str] = frozenset(
 REDACTED = "<changed>"
 
 
+# Everything on a patient profile is personal data, and the audit trail is
+# append-only: a value copied there would outlive the account's erasure. So
+# the trail says which fields changed, by whom and when, but not to what;
+# only the coarse ones that identify nobody keep their values.
+KEPT_VALUES: frozenset[str] = frozenset({"preferred_language", "gender", "city", "state", "country"})
+
+
 def _audit_value(field: str, value: Any) -> Any:
-    if field in REDACTED_FIELDS:
+    if field in REDACTED_FIELDS or field not in KEPT_VALUES:
         return REDACTED
     if isinstance(value, date):
         return value.isoformat()

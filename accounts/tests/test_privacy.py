@@ -146,7 +146,8 @@ def test_after_re_authentication_the_archive_is_built_and_listed(client, asha, r
     page = client.get(reverse("accounts:data_export"))
     assert reverse("accounts:data_export_download", args=[export.id]) in page.content.decode()
     row = AdminLog.objects.get(table_name="users", record_id=asha.pk, action=AuditAction.ACTION)
-    assert row.new_values == {"export_id": export.id}
+    # Enough to tell exports apart, not enough to fetch one.
+    assert row.new_values == {"export": export.id[:8] + "…"}
 
 
 def test_the_archive_is_not_under_a_public_url(asha, settings):
@@ -291,6 +292,15 @@ def test_staff_export_a_patients_data_from_admin_and_it_is_audited(client, asha,
     download = client.get(reverse("accounts:data_export_staff_download", args=[asha.pk, export.id]))
     assert download.status_code == 200
     assert AdminLog.objects.filter(user=staff, record_id=asha.pk, action=AuditAction.VIEW).exists()
+
+
+def test_staff_cannot_download_an_export_the_patient_made_for_themselves(client, asha):
+    export = privacy.export_request(user=asha)
+    client.force_login(StaffUserFactory())
+
+    response = client.get(reverse("accounts:data_export_staff_download", args=[asha.pk, export.id]))
+
+    assert response.status_code == 404
 
 
 def test_the_staff_download_is_404_for_non_staff(client, asha):

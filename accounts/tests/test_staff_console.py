@@ -407,12 +407,48 @@ def test_db_roles_prints_per_table_grants_with_an_append_only_audit_trail():
     sql = roles_sql(app_user="dh_app", readonly_user="dh_ro", database="dhanwantari", host="10.0.%")
 
     assert "CREATE USER IF NOT EXISTS 'dh_app'@'10.0.%'" in sql
-    assert "GRANT SELECT ON `dhanwantari`.* TO 'dh_ro'@'10.0.%';" in sql
+    assert "GRANT SELECT ON `dhanwantari`.`consultations` TO 'dh_ro'@'10.0.%';" in sql
+    assert "GRANT SELECT ON `dhanwantari`.* TO" not in sql
     assert "GRANT SELECT, INSERT ON `dhanwantari`.`admin_logs` TO 'dh_app'@'10.0.%';" in sql
     assert "GRANT SELECT, INSERT, UPDATE, DELETE ON `dhanwantari`.`consultations` TO 'dh_app'@'10.0.%';" in sql
     assert "GRANT SELECT, INSERT, UPDATE, DELETE ON `dhanwantari`.`users` TO 'dh_app'@'10.0.%';" in sql
     assert "GRANT SELECT ON `dhanwantari`.`active_doctors` TO 'dh_app'@'10.0.%';" in sql
     assert "UPDATE, DELETE ON `dhanwantari`.`admin_logs`" not in sql
+
+
+def test_the_read_only_role_cannot_read_sessions_tokens_mfa_secrets_or_password_hashes():
+    sql = roles_sql(readonly_user="dh_ro", database="dhanwantari")
+    readonly = [line for line in sql.splitlines() if line.endswith("TO 'dh_ro'@'%';")]
+
+    assert readonly
+    for secret in (
+        "django_session",
+        "mfa_authenticator",
+        "account_emailconfirmation",
+        "password_reset_tokens",
+        "email_verification_tokens",
+        "django_tasks_database_dbtaskresult",
+    ):
+        assert not any(f"`{secret}`" in line for line in readonly), secret
+    [users] = [line for line in readonly if "`dhanwantari`.`users`" in line]
+    assert users.startswith("GRANT SELECT (") and "`email`" in users and "`password`" not in users
+    assert "GRANT SELECT ON `dhanwantari`.`active_doctors` TO 'dh_ro'@'%';" in sql
+
+
+def test_db_roles_reads_the_passwords_from_the_environment_not_the_command_line(monkeypatch):
+    from django.core.management.base import CommandError
+
+    monkeypatch.setenv("DB_APP_PASSWORD", "app-secret")
+    monkeypatch.setenv("DB_READONLY_PASSWORD", "ro-secret")
+    sql = roles_sql(database="dhanwantari")
+    assert "CREATE USER IF NOT EXISTS 'dh_app'@'%' IDENTIFIED BY 'app-secret';" in sql
+    assert "CREATE USER IF NOT EXISTS 'dh_readonly'@'%' IDENTIFIED BY 'ro-secret';" in sql
+
+    monkeypatch.delenv("DB_APP_PASSWORD")
+    monkeypatch.delenv("DB_READONLY_PASSWORD")
+    assert "IDENTIFIED BY '<APP_PASSWORD>'" in roles_sql(database="dhanwantari")
+    with pytest.raises((CommandError, TypeError)):
+        roles_sql(app_password="on-the-command-line")
 
 
 def test_db_roles_refuses_a_name_that_could_inject_sql():
@@ -424,19 +460,15 @@ def test_db_roles_refuses_a_name_that_could_inject_sql():
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(connection.vendor != "mysql", reason="database roles are MySQL/MariaDB's")
-def test_the_application_role_may_insert_into_the_audit_trail_but_never_update_it():
+def test_the_application_role_may_insert_into_the_audit_trail_but_never_update_it(monkeypatch):
     import MySQLdb
 
     suffix = secrets.token_hex(4)
     app_user, readonly_user, password = f"dh_app_{suffix}", f"dh_ro_{suffix}", secrets.token_urlsafe(16)
     settings_dict = connection.settings_dict
-    sql = roles_sql(
-        app_user=app_user,
-        readonly_user=readonly_user,
-        host="%",
-        app_password=password,
-        readonly_password=password,
-    )
+    monkeypatch.setenv("DB_APP_PASSWORD", password)
+    monkeypatch.setenv("DB_READONLY_PASSWORD", password)
+    sql = roles_sql(app_user=app_user, readonly_user=readonly_user, host="%")
     try:
         with connection.cursor() as cursor:
             for statement in sql.splitlines():
@@ -466,6 +498,22 @@ def test_the_application_role_may_insert_into_the_audit_trail_but_never_update_i
         finally:
             as_app.close()
         assert AdminLog.objects.filter(pk=f"log_roletest{suffix}", description="role test").exists()
+        as_readonly = MySQLdb.connect(
+            host=settings_dict["HOST"] or "127.0.0.1",
+            port=int(settings_dict["PORT"] or 3306),
+            user=readonly_user,
+            password=password,
+            database=settings_dict["NAME"],
+        )
+        try:
+            cursor = as_readonly.cursor()
+            cursor.execute("SELECT email FROM users WHERE id = 'nobody'")  # other columns: allowed
+            with pytest.raises(MySQLdb.OperationalError):
+                cursor.execute("SELECT password FROM users")
+            with pytest.raises(MySQLdb.OperationalError):
+                cursor.execute("SELECT session_key FROM django_session")
+        finally:
+            as_readonly.close()
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f"DROP USER IF EXISTS '{app_user}'@'%'")
@@ -518,3 +566,50 @@ def test_support_staff_cannot_open_prescriptions_or_medical_files_but_administra
 
     assert [support.get(page).status_code for page in pages] == [404, 404, 404]
     assert [administrator.get(page).status_code for page in pages[:2]] == [200, 200]
+
+
+def test_support_cannot_probe_hidden_clinical_text_through_changelist_url_filters():
+    ConsultationFactory(chief_complaint="Suspected tuberculosis")
+    support = console(staff_member(roles.SUPPORT))
+    url = changelist_url(Consultation)
+
+    probed = support.get(url, {"chief_complaint__icontains": "tuberculosis"})
+    messages_probe = support.get(reverse("admin:consultations_message_changelist"), {"body__icontains": "x"})
+
+    # A refused lookup is a bad request (DisallowedModelAdminLookup), never a filtered list.
+    assert probed.status_code == 400
+    assert messages_probe.status_code == 400
+    administrator = console(staff_member(roles.ADMINISTRATOR))
+    assert administrator.get(url, {"chief_complaint__icontains": "tuberculosis"}).status_code == 200
+
+
+def test_an_mfa_secret_is_never_shown_in_the_admin_nor_written_to_the_trail():
+    from allauth.mfa.models import Authenticator
+
+    owner = StaffUserFactory()
+    factor = Authenticator.objects.filter(user=owner).first()
+    assert factor is not None and factor.data
+    administrator = console(staff_member(roles.ADMINISTRATOR))
+
+    page = administrator.get(change_url(factor)).content.decode()
+    secret = str(factor.data.get("secret", ""))
+    assert secret and secret not in page
+
+    administrator.post(reverse("admin:mfa_authenticator_delete", args=[factor.pk]), {"post": "yes"})
+    assert not Authenticator.objects.filter(pk=factor.pk).exists()
+    row = AdminLog.objects.filter(record_id=str(factor.pk)).order_by("-created_at").first()
+    assert row is not None and secret not in str(row.old_values)
+
+
+def test_a_password_set_by_staff_in_the_admin_is_audited():
+    target = PatientUserFactory()
+    administrator = console(staff_member(roles.ADMINISTRATOR))
+
+    response = administrator.post(
+        reverse("admin:auth_user_password_change", args=[target.pk]),
+        {"password1": "a-new-Passw0rd-123", "password2": "a-new-Passw0rd-123", "usable_password": "true"},
+    )
+
+    assert response.status_code == 302
+    row = AdminLog.objects.get(record_id=target.pk, description__contains="new password")
+    assert row.new_values == {"password": "[redacted]"}

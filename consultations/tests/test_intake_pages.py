@@ -227,3 +227,30 @@ def test_the_dashboard_offers_the_assistant_and_then_the_case_in_progress(signed
     page = signed_in.get(reverse("consultations:dashboard")).content.decode()
     assert "data-continue-intake" in page
     assert room_url(consultation) in page
+
+
+def test_a_doctor_reading_the_transcript_is_in_the_audit_trail_and_the_patient_is_not(
+    monday_morning, signed_in, finished, patient
+):
+    from accounts.models import AdminLog
+
+    profile = DoctorProfileFactory(consultation_modes=["video"])
+    from consultations.services import consultation_book
+
+    consultation_book(
+        patient=patient,
+        doctor_profile=profile,
+        mode="video",
+        slot_start=TEN_AM,
+        chief_complaint="Eczema",
+        intake=finished,
+        now=NOW,
+    )
+    url = reverse("consultations:intake_transcript", args=[finished.pk])
+    signed_in.get(url)
+    doctor = Client()
+    doctor.force_login(profile.user)
+    doctor.get(url)
+
+    reads = AdminLog.objects.filter(record_id=finished.pk, action="view")
+    assert [row.user_id for row in reads] == [profile.user_id]

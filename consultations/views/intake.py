@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.audit import record_read
 from accounts.policies import is_patient
 from consultations import policies
 from consultations.forms import IntakeConsentForm
@@ -88,6 +89,14 @@ def handoff(request: HttpRequest, consultation_id: str) -> HttpResponse:
 def transcript(request: HttpRequest, consultation_id: str) -> HttpResponse:
     """The whole intake conversation, read-only: for its patient and the doctors it was handed to."""
     consultation = policies.intake_for_reader(request.user, consultation_id)
+    record_read(
+        reader=request.user,
+        table="consultations",
+        record_id=consultation.pk,
+        patient_id=consultation.patient_id,
+        what="intake transcript",
+        request=request,
+    )
     rows = list(Message.objects.filter(consultation=consultation).order_by("created_at", "id"))
     patient_name = (
         PatientProfile.all_objects.filter(user_id=consultation.patient_id).values_list("full_name", flat=True).first()

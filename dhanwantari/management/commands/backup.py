@@ -16,6 +16,8 @@ The archive `dhanwantari-backup-YYYYMMDD-HHMMSS.tar.gz` holds:
 
 Credentials reach mysqldump through a temporary option file readable only by
 us (--defaults-extra-file), never on the command line where `ps` shows them.
+The archive is created with mode 0600 from the start (never world-readable,
+even for a moment), and the output folder, when we create it, with 0700.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import subprocess
 import tarfile
 import tempfile
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -112,8 +115,21 @@ def mysql_counts(defaults: str, name: str) -> dict[str, int]:
     return {line.split("\t")[0]: int(line.split("\t")[1]) for line in out.splitlines() if line}
 
 
+@cache
+def mysql_hardening_flags() -> tuple[str, ...]:
+    """--binary-mode (client commands such as `\\! shell` are not interpreted in piped input) and, when this
+    client has it, --sandbox (no commands touching the file system)."""
+    client = shutil.which("mysql") or "mysql"
+    try:
+        help_text = subprocess.run([client, "--help"], capture_output=True, check=False, timeout=30).stdout  # noqa: S603
+    except (OSError, subprocess.SubprocessError):
+        help_text = b""
+    return ("--binary-mode",) + (("--sandbox",) if b"--sandbox" in help_text else ())
+
+
 def mysql_run(defaults: str, name: str, sql: str, *, stdin: Any = None) -> str:
     command = [shutil.which("mysql") or "mysql", f"--defaults-extra-file={defaults}", "--batch", "--skip-column-names"]
+    command += mysql_hardening_flags()
     if sql:
         command += ["-e", sql]
     if name:
@@ -132,10 +148,16 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _regular_only(member: tarfile.TarInfo) -> tarfile.TarInfo | None:
+    return member if member.isfile() or member.isdir() else None
+
+
 def backup_create(*, db: dict[str, Any], output: Path, media_root: Path | None) -> Path:
     """Write the archive into `output` and return its path."""
     engine = engine_of(db)
-    output.mkdir(parents=True, exist_ok=True)
+    if not output.is_dir():
+        output.mkdir(mode=0o700, parents=True)
+        output.chmod(0o700)  # whatever the umask
     created = timezone.now()
     archive = output / f"dhanwantari-backup-{created:%Y%m%d-%H%M%S}.tar.gz"
     with tempfile.TemporaryDirectory(prefix="dh-backup-") as work:
@@ -185,13 +207,20 @@ def backup_create(*, db: dict[str, Any], output: Path, media_root: Path | None) 
         }
         (work_dir / "manifest.json").write_text(json.dumps(manifest, indent=2))
         partial = archive.with_suffix(".partial")
-        with tarfile.open(partial, "w:gz") as tar:
-            tar.add(work_dir / "manifest.json", arcname="manifest.json")
-            tar.add(dump, arcname=dump.name)
-            if include_media:
-                tar.add(media_root, arcname="media")
-        partial.chmod(0o600)  # it holds every patient's records
-        partial.replace(archive)
+        partial.unlink(missing_ok=True)
+        # Created 0600 (it holds every patient's records), not chmodded after being written world-readable.
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        try:
+            with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
+                tar.add(work_dir / "manifest.json", arcname="manifest.json")
+                tar.add(dump, arcname=dump.name)
+                if include_media:
+                    # Regular files and folders only: restore refuses links and devices.
+                    tar.add(media_root, arcname="media", filter=_regular_only)
+            partial.replace(archive)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
     return archive
 
 
