@@ -61,3 +61,15 @@ seed: migrate
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles
+
+# The benchmark (issue 10): pages and chat through nginx + gunicorn + daphne, beside
+# the bare stack. Needs MariaDB, Redis, wrk and nginx (bench/setup.sh installs nginx and wrk
+# as root). Fills an empty BENCH_DB with generate_load_data and the demo DB with seed_demo.
+BENCH_DB    ?= mysql://root:@127.0.0.1:3306/dh_bench
+BENCH_DEMO  ?= mysql://root:@127.0.0.1:3306/dh_bench_demo
+BENCH_SCALE ?= 1
+BENCH_ARGS  ?=
+.PHONY: bench
+bench: install
+	@bash bench/setup.sh
+	$(BIN)/python -m bench.run --database-url $(BENCH_DB) --scale $(BENCH_SCALE) --compare-database-url $(BENCH_DEMO) $(BENCH_ARGS)

@@ -139,11 +139,23 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache and channel layer ---------------------------------------------
 
 REDIS_URL = env.str("REDIS_URL", default="")
+# With Redis: "redis" (channels_redis' RedisChannelLayer: channels as lists, groups
+# as sorted sets) or "pubsub" (RedisPubSubChannelLayer: Redis pub/sub). Both carry
+# the room between daphne processes; `make bench` measures the two with our consumer.
+CHANNEL_LAYER = env.str("CHANNEL_LAYER", default="redis")
+if CHANNEL_LAYER not in ("redis", "pubsub"):
+    raise ImproperlyConfigured(f"CHANNEL_LAYER must be 'redis' or 'pubsub', not {CHANNEL_LAYER!r}.")
+# The benchmark's bare page and bare consumer (bench/urls.py, bench/routing.py): never in production.
+BENCH_ENDPOINTS = env.bool("BENCH_ENDPOINTS", default=False)
 
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": (
+                "channels_redis.pubsub.RedisPubSubChannelLayer"
+                if CHANNEL_LAYER == "pubsub"
+                else "channels_redis.core.RedisChannelLayer"
+            ),
             "CONFIG": {"hosts": [REDIS_URL]},
         }
     }

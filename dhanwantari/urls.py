@@ -1,5 +1,6 @@
 from allauth.account import views as allauth_views
 from allauth.account.decorators import secure_admin_login
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 
@@ -34,3 +35,7 @@ urlpatterns = [
     path("", include("records.urls")),
     path("admin/", admin.site.urls),
 ]
+
+if settings.BENCH_ENDPOINTS:
+    # The benchmark's bare one-query page (bench/): only with BENCH_ENDPOINTS=true.
+    urlpatterns.append(path("bench/", include("bench.urls")))
