@@ -315,13 +315,21 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
             {"type": "message", "message": message, "client_id": event["client_id"] if mine else None}
         )
         if message["sender"] and message["sender"] != self.user_id:
-            # Reached one of the recipient's sockets: delivered.
+            # Reached one of the recipient's sockets: delivered. One hop: the
+            # participant is checked again and the message stamped (2 queries).
             try:
-                consultation, user = await database_sync_to_async(self.recheck)()
+                receipt = await database_sync_to_async(self.delivered)(message["id"])
             except RoomClosed as closed:
                 await self.close(code=closed.code)
                 return
-            await self.mark_delivered(consultation, user, message["id"])
+            if receipt.ids:
+                await self.group_send("room.receipt", ids=receipt.ids, field="delivered_at", at=receipt.at.isoformat())
+
+    def delivered(self, message_id: str) -> messaging.Receipt:
+        self.recheck()
+        return messaging.message_delivered(
+            consultation_id=self.consultation_id, reader_id=self.user_id, message_id=message_id
+        )
 
     async def room_receipt(self, event: dict) -> None:
         await self.send_frame(

@@ -80,11 +80,6 @@ def room_writable(consultation: Consultation) -> bool:
     return consultation.status in WRITABLE_STATUSES and consultation.deleted_at is None
 
 
-def other_party(consultation: Consultation, user: User) -> User | None:
-    """The participant who is not `user` (None in an AI consultation seen by its patient)."""
-    return consultation.doctor if user.pk == consultation.patient_id else consultation.patient
-
-
 def message_send(*, consultation: Consultation, sender: User, body: str) -> Message:
     """Save a text message from a participant of a scheduled or in-progress consultation."""
     text = (body or "").strip()
@@ -104,11 +99,17 @@ def message_send(*, consultation: Consultation, sender: User, body: str) -> Mess
         if not room_writable(locked):
             raise RoomReadOnly(locked.status)
         message = Message(consultation=locked, sender=sender, message_type=MessageType.TEXT, body=text)
-        message.full_clean()
+        # The field checks, without the five queries full_clean() would add:
+        # the consultation is the row locked above and the sender a checked
+        # participant (foreign keys), the id is a fresh ULID (uniqueness), and
+        # the type and attachment rules are CHECK constraints the INSERT meets.
+        message.full_clean(
+            exclude=("consultation", "sender", "attachment"), validate_unique=False, validate_constraints=False
+        )
         message.save()
-        recipient = other_party(locked, sender)
-        if recipient is not None:
-            _notify_once(recipient, locked, sender)
+        recipient_id = locked.doctor_id if sender.pk == locked.patient_id else locked.patient_id
+        if recipient_id is not None:
+            _notify_once(recipient_id, locked, sender)
     return message
 
 
@@ -153,23 +154,23 @@ def attachment_send(*, consultation: Consultation, sender: User, upload: FileUpl
         )
         message.full_clean()
         message.save()
-        recipient = other_party(locked, sender)
-        if recipient is not None:
-            _notify_once(recipient, locked, sender)
+        recipient_id = locked.doctor_id if sender.pk == locked.patient_id else locked.patient_id
+        if recipient_id is not None:
+            _notify_once(recipient_id, locked, sender)
         room_broadcast_on_commit(
             locked.pk, {"type": "room.message", "message": message_json(message), "client_id": None}
         )
     return message
 
 
-def _notify_once(recipient: User, consultation: Consultation, sender: User) -> None:
+def _notify_once(recipient_id: str, consultation: Consultation, sender: User) -> None:
     pending = Notification.objects.filter(
-        user=recipient, kind="message_received", read_at__isnull=True, data__consultation_id=consultation.pk
+        user_id=recipient_id, kind="message_received", read_at__isnull=True, data__consultation_id=consultation.pk
     )
     if pending.exists():
         return
     notification_send(
-        user=recipient,
+        user=User.objects.get(pk=recipient_id),
         kind="message_received",
         title=f"New message from {sender.display_name}",
         body="Open the consultation to read it.",
@@ -268,6 +269,24 @@ class Receipt:
 def messages_mark_delivered(*, consultation: Consultation, reader: User, up_to_id: str) -> Receipt:
     """Mark the other party's messages up to `up_to_id` delivered to `reader` (once each)."""
     return _mark(consultation, reader, up_to_id, read=False)
+
+
+def message_delivered(*, consultation_id: str, reader_id: str, message_id: str) -> Receipt:
+    """One message reached one of `reader`'s sockets: stamp it delivered, once (1 UPDATE).
+
+    The live path (the consumer, as each message arrives); resync uses
+    messages_mark_delivered, which catches up on everything before a cursor.
+    The conditions make it a no-op for the reader's own message, another
+    room's message or one already stamped, so nothing needs locking first.
+    """
+    now = timezone.now()
+    updated = (
+        Message.objects.filter(pk=message_id, consultation_id=consultation_id, delivered_at__isnull=True)
+        .exclude(sender_id=reader_id)
+        .exclude(sender__isnull=True)
+        .update(delivered_at=now, updated_at=now)
+    )
+    return Receipt(ids=[message_id], at=now) if updated else Receipt(ids=[], at=None)
 
 
 def messages_mark_read(*, consultation: Consultation, reader: User, up_to_id: str) -> Receipt:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Notification
@@ -220,3 +222,31 @@ def test_history_pages_backwards_from_the_latest(consultation):
     assert more
     assert [m.pk for m in older] == [r.pk for r in rows[:2]]
     assert not more_again
+
+
+def test_sending_a_message_is_three_statements(consultation):
+    # The row lock, the INSERT and "already notified?" (the first message of a
+    # burst also writes the notification). No model-validation queries: the
+    # foreign keys are the locked row and a checked participant.
+    messaging.message_send(consultation=consultation, sender=consultation.patient, body="Hello doctor")
+    with CaptureQueriesContext(connection) as queries:
+        messaging.message_send(consultation=consultation, sender=consultation.patient, body="Are you there?")
+
+    statements = [q["sql"].split()[0] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
+    assert statements == ["SELECT", "INSERT", "SELECT"]
+
+
+def test_a_message_is_stamped_delivered_once_and_only_for_the_other_party(consultation):
+    mine = messaging.message_send(consultation=consultation, sender=consultation.patient, body="Hello doctor")
+
+    own = messaging.message_delivered(
+        consultation_id=consultation.pk, reader_id=consultation.patient_id, message_id=mine.pk
+    )
+    first = messaging.message_delivered(
+        consultation_id=consultation.pk, reader_id=consultation.doctor_id, message_id=mine.pk
+    )
+    again = messaging.message_delivered(
+        consultation_id=consultation.pk, reader_id=consultation.doctor_id, message_id=mine.pk
+    )
+
+    assert own.ids == [] and first.ids == [mine.pk] and again.ids == []
