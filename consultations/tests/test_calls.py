@@ -9,8 +9,6 @@ import hmac
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from channels.layers import channel_layers
-from channels.security.websocket import OriginValidator
 from django.utils import timezone
 
 from consultations import calls
@@ -100,19 +98,6 @@ def test_durations_read_as_minutes_and_seconds(seconds, text):
 
 
 # --- the call record through the socket ---------------------------------------------------
-
-
-@pytest.fixture
-def application(settings, monkeypatch):
-    settings.ALLOWED_HOSTS = ["localhost", "testserver"]
-    from dhanwantari.asgi import application
-
-    validator = application.application_mapping["websocket"]
-    assert isinstance(validator, OriginValidator)
-    monkeypatch.setattr(validator, "allowed_origins", settings.ALLOWED_HOSTS)
-    channel_layers.backends.clear()
-    yield application
-    channel_layers.backends.clear()
 
 
 def call_messages() -> list[Message]:

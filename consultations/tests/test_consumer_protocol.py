@@ -14,8 +14,6 @@ import pytest
 from allauth.account import signals as allauth_signals
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
-from channels.layers import channel_layers
-from channels.security.websocket import OriginValidator
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 from django.utils import timezone
@@ -31,22 +29,6 @@ from consultations.tests.factories import ConsultationFactory
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SITE_ORIGIN = (b"origin", b"http://localhost")
-
-
-@pytest.fixture
-def application(settings, monkeypatch):
-    settings.ALLOWED_HOSTS = ["localhost", "testserver"]
-    from dhanwantari.asgi import application
-
-    validator = application.application_mapping["websocket"]
-    assert isinstance(validator, OriginValidator)
-    monkeypatch.setattr(validator, "allowed_origins", settings.ALLOWED_HOSTS)
-    # A fresh channel layer per test: each test runs in its own event loop
-    # (async_to_sync), and channels-redis binds its locks to the first loop
-    # that used them.
-    channel_layers.backends.clear()
-    yield application
-    channel_layers.backends.clear()
 
 
 @pytest.fixture
