@@ -68,7 +68,11 @@ def test_the_pdf_carries_doctor_registration_patient_remedies_and_code(client, r
 def test_the_pdf_embeds_the_doctors_signature(client, rx):
     client.force_login(rx.patient)
     reader = PdfReader(io.BytesIO(client.get(reverse("prescriptions:pdf", args=[rx.pk])).content))
-    assert len(reader.pages[0].images) == 1
+    # The signature, and the verification QR code (a square bitmap, 8 pixels a module).
+    images = reader.pages[0].images
+    assert len(images) == 2
+    sizes = sorted(image.image.size for image in images)
+    assert any(w == h and w % 8 == 0 for w, h in sizes)
 
 
 def test_the_printable_page_says_what_the_pdf_says(client, rx):
