@@ -174,7 +174,7 @@ class LockedListFilter(admin.SimpleListFilter):
 @service_audited
 def export_personal_data(modeladmin, request, queryset):
     """Build a "Download my data" archive for each selected account; accounts.privacy audits each request."""
-    from accounts.audit import VIEW_CLINICAL
+    from accounts.policies import VIEW_CLINICAL
     from accounts.privacy import export_request
 
     if not request.user.has_perm(VIEW_CLINICAL):

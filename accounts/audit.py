@@ -33,13 +33,11 @@ from django.http import HttpRequest
 from django.utils.text import capfirst
 
 from accounts.models import AuditAction, User
+from accounts.policies import VIEW_CLINICAL
 from accounts.services import audit_record
 
 REDACTED = "[redacted]"
 
-# Permission codenames; the permissions themselves are made on post_migrate
-# (accounts.roles), so no model's Meta (and no migration) has to change.
-VIEW_CLINICAL = "consultations.view_clinical"
 
 # A field whose name contains one of these never has its value written to the trail.
 SECRET_MARKERS = ("password", "token", "secret", "api_key", "apikey", "private_key", "signature_key")

@@ -38,9 +38,14 @@ def is_staff(user: User) -> bool:
     return user.is_authenticated and user.is_active and user.is_staff
 
 
+# Reading clinical records (notes, case, medical files, prescriptions); made on
+# post_migrate by accounts.roles, so no model's Meta has to carry it.
+VIEW_CLINICAL = "consultations.view_clinical"
+
+
 def is_clinical_staff(user: User) -> bool:
     """Staff who may read clinical records (the Administrator role; Support may not)."""
-    return is_staff(user) and user.has_perm("consultations.view_clinical")
+    return is_staff(user) and user.has_perm(VIEW_CLINICAL)
 
 
 def _role_required(check: Callable[[User], bool]):

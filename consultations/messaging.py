@@ -107,7 +107,7 @@ def message_send(*, consultation: Consultation, sender: User, body: str) -> Mess
             exclude=("consultation", "sender", "attachment"), validate_unique=False, validate_constraints=False
         )
         message.save()
-        recipient_id = locked.doctor_id if sender.pk == locked.patient_id else locked.patient_id
+        recipient_id = _other_party_id(locked, sender)
         if recipient_id is not None:
             _notify_once(recipient_id, locked, sender)
     return message
@@ -154,13 +154,18 @@ def attachment_send(*, consultation: Consultation, sender: User, upload: FileUpl
         )
         message.full_clean()
         message.save()
-        recipient_id = locked.doctor_id if sender.pk == locked.patient_id else locked.patient_id
+        recipient_id = _other_party_id(locked, sender)
         if recipient_id is not None:
             _notify_once(recipient_id, locked, sender)
         room_broadcast_on_commit(
             locked.pk, {"type": "room.message", "message": message_json(message), "client_id": None}
         )
     return message
+
+
+def _other_party_id(consultation: Consultation, user: User) -> str | None:
+    """The participant who is not `user` (None in an AI intake written by its patient)."""
+    return consultation.doctor_id if user.pk == consultation.patient_id else consultation.patient_id
 
 
 def _notify_once(recipient_id: str, consultation: Consultation, sender: User) -> None:
@@ -334,6 +339,14 @@ def _cursor(consultation: Consultation, message_id: str) -> tuple[datetime, str]
     return row
 
 
+def after_message(consultation: Consultation, message_id: str) -> Q:
+    """The filter for a room's messages strictly after `message_id`, in the room's order.
+
+    UnknownCursor if it is not one of this consultation's messages.
+    """
+    return _after(_cursor(consultation, message_id))
+
+
 def _after(cursor: tuple[datetime, str]) -> Q:
     created_at, pk = cursor
     return Q(created_at__gt=created_at) | Q(created_at=created_at, id__gt=pk)
@@ -356,7 +369,7 @@ def messages_after(*, consultation: Consultation, after_id: str | None, limit: i
     """
     qs = _room(consultation)
     if after_id is not None:
-        qs = qs.filter(_after(_cursor(consultation, after_id)))
+        qs = qs.filter(after_message(consultation, after_id))
     rows = list(qs.order_by("created_at", "id")[: limit + 1])
     return rows[:limit], len(rows) <= limit
 

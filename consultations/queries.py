@@ -436,13 +436,8 @@ def patient_dashboard(*, patient: User, now: datetime, history_page: int | str =
         )
         .get()
     )
-    live_intake = (
-        Consultation.objects.filter(patient=patient, consultation_type=ConsultationType.AI, status=Status.IN_PROGRESS)
-        .order_by("-created_at", "-id")
-        .first()
-    )
     return PatientDashboard(
-        live_intake=live_intake,
+        live_intake=live_intake(patient),
         upcoming=upcoming,
         more_upcoming=more_upcoming,
         history=history,
@@ -450,6 +445,15 @@ def patient_dashboard(*, patient: User, now: datetime, history_page: int | str =
         prescriptions_count=counts["prescriptions"],
         records_count=counts["records"],
         unread_messages=counts["messages"],
+    )
+
+
+def live_intake(patient: User) -> Consultation | None:
+    """The patient's unfinished AI intake, if any (there is one at a time; 1 query)."""
+    return (
+        Consultation.objects.filter(patient=patient, consultation_type=ConsultationType.AI, status=Status.IN_PROGRESS)
+        .order_by("-created_at", "-id")
+        .first()
     )
 
 

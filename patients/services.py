@@ -44,24 +44,19 @@ class ProfileData(TypedDict, total=False):
 
 EDITABLE_FIELDS: frozenset[str] = frozenset(ProfileData.__annotations__)
 
-# Medical content the audit trail must not copy: staff read admin_logs, and a
-# log is not the place for someone's history. The row records that these
-# changed, never what they say.
-REDACTED_FIELDS: frozenset[str] = frozenset(
-    {"medical_history", "family_history", "allergies", "medications", "chronic_conditions"}
-)
+# What the audit trail writes instead of a value.
 REDACTED = "<changed>"
 
-
-# Everything on a patient profile is personal data, and the audit trail is
-# append-only: a value copied there would outlive the account's erasure. So
-# the trail says which fields changed, by whom and when, but not to what;
-# only the coarse ones that identify nobody keep their values.
+# Everything on a patient profile is personal or medical, and the audit trail
+# is append-only and read by staff: a value copied there would outlive the
+# account's erasure. So the trail says which fields changed, by whom and
+# when, but not to what; only the coarse ones that identify nobody keep their
+# values (never the medical history, allergies, medications or conditions).
 KEPT_VALUES: frozenset[str] = frozenset({"preferred_language", "gender", "city", "state", "country"})
 
 
 def _audit_value(field: str, value: Any) -> Any:
-    if field in REDACTED_FIELDS or field not in KEPT_VALUES:
+    if field not in KEPT_VALUES:
         return REDACTED
     if isinstance(value, date):
         return value.isoformat()

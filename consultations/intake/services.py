@@ -29,12 +29,11 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import AuditAction, Role, User
 from accounts.services import audit_record
-from consultations import messaging
+from consultations import messaging, queries
 from consultations.intake import engine, guard
 from consultations.intake.providers import Turn, get_provider
 from consultations.models import (
@@ -136,15 +135,6 @@ def intake_state(consultation: Consultation) -> str:
     return (consultation.symptoms or {}).get("intake", {}).get("state", "")
 
 
-def live_intake(patient: User) -> Consultation | None:
-    """The patient's unfinished intake, if any (one at a time)."""
-    return (
-        Consultation.objects.filter(patient=patient, consultation_type=ConsultationType.AI, status=Status.IN_PROGRESS)
-        .order_by("-created_at", "-id")
-        .first()
-    )
-
-
 # --- start and resume -----------------------------------------------------------------
 
 
@@ -166,7 +156,7 @@ def intake_start(*, patient: User, consent: bool, now=None) -> Consultation:
         # One intake at a time, also against a double-tapped Start: the
         # patient's row is the lock.
         User.objects.select_for_update().filter(pk=patient.pk).first()
-        existing = live_intake(patient)
+        existing = queries.live_intake(patient)
         if existing is not None:
             return intake_resume(consultation=existing, patient=patient)
         consultation = Consultation(
@@ -218,20 +208,24 @@ def intake_message(*, consultation: Consultation, patient: User, body: str) -> P
         message = messaging.message_send(consultation=consultation, sender=patient, body=body)
         locked = Consultation.objects.select_for_update().get(pk=consultation.pk)
         verdict = guard.assess(message.body)
-        previous = _verdict_of(locked)
-        combined = guard.worst(previous, verdict)
-        case = dict(locked.symptoms or {})
-        case["triage"] = {"level": combined.level, "rules": list(combined.rules)[:50]}
-        locked.symptoms = case
-        locked.triage_level = combined.level
-        fields = ["symptoms", "triage_level", "updated_at"]
-        if verdict.is_emergency:
-            _close_for_emergency(locked, verdict)
-            fields += ["status", "ended_at", "ai_summary"]
-        locked.save(update_fields=fields)
-        if verdict.is_emergency:
-            messaging.room_closed_broadcast(consultation=locked)
+        _apply_verdict(locked, verdict)
     return PatientTurn(message=message, verdict=verdict, emergency=verdict.is_emergency)
+
+
+def _apply_verdict(consultation: Consultation, verdict: guard.Verdict) -> None:
+    """Record the guard's verdict (the level never goes down); an emergency closes the intake."""
+    combined = guard.worst(_verdict_of(consultation), verdict)
+    case = dict(consultation.symptoms or {})
+    case["triage"] = {"level": combined.level, "rules": list(combined.rules)[:50]}
+    consultation.symptoms = case
+    consultation.triage_level = combined.level
+    fields = ["symptoms", "triage_level", "updated_at"]
+    if verdict.is_emergency:
+        _close_for_emergency(consultation, verdict)
+        fields += ["status", "ended_at", "ai_summary"]
+    consultation.save(update_fields=fields)
+    if verdict.is_emergency:
+        messaging.room_closed_broadcast(consultation=consultation)
 
 
 def _verdict_of(consultation: Consultation) -> guard.Verdict:
@@ -371,14 +365,7 @@ def _emergency_in(consultation: Consultation, pending: list[Message]) -> bool:
     verdict = guard.assess(" ".join(m.body for m in pending))
     if not verdict.is_emergency:
         return False
-    combined = guard.worst(_verdict_of(consultation), verdict)
-    case = dict(consultation.symptoms or {})
-    case["triage"] = {"level": combined.level, "rules": list(combined.rules)[:50]}
-    consultation.symptoms = case
-    consultation.triage_level = combined.level
-    _close_for_emergency(consultation, verdict)
-    consultation.save(update_fields=["symptoms", "triage_level", "status", "ended_at", "ai_summary", "updated_at"])
-    messaging.room_closed_broadcast(consultation=consultation)
+    _apply_verdict(consultation, verdict)
     return True
 
 
@@ -430,11 +417,7 @@ def _unanswered(consultation: Consultation) -> list[Message]:
         consultation=consultation, sender_id=consultation.patient_id, message_type=MessageType.TEXT
     )
     if answered_id:
-        last = Message.objects.filter(pk=answered_id).values("created_at", "id").first()
-        if last is not None:
-            messages = messages.filter(
-                Q(created_at__gt=last["created_at"]) | Q(created_at=last["created_at"], id__gt=last["id"])
-            )
+        messages = messages.filter(messaging.after_message(consultation, answered_id))
     return list(messages.order_by("created_at", "id"))
 
 

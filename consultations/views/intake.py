@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.audit import record_read
 from accounts.policies import is_patient
-from consultations import policies
+from consultations import policies, queries
 from consultations.forms import IntakeConsentForm
 from consultations.intake import services as intake
 from consultations.intake.services import HANDOFF_SESSION_KEY
@@ -37,7 +37,7 @@ def start(request: HttpRequest) -> HttpResponse:
     """GET: what the assistant is and is not, and the consent box. POST: start (or resume) the intake."""
     if not is_patient(request.user):
         raise Http404("Only patients talk to the intake assistant.")
-    live = intake.live_intake(request.user)
+    live = queries.live_intake(request.user)
     form = IntakeConsentForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         consultation = intake.intake_start(patient=request.user, consent=True)
