@@ -142,7 +142,14 @@ def test_a_new_patient_books_pays_the_clinic_and_the_doctor_records_it(phone_pag
     expect(row).to_contain_text("Meera Iyer")
     expect(row).to_contain_text(complaint)
     expect(row.locator("[data-payment-status]")).to_have_text("Payment pending")
-    expect(clinic.locator('[data-money="payment"]')).to_contain_text("Meera Iyer")
+    # "Payments to record" lists a fee once its day has come. The first free
+    # time is today when the suite runs in working hours, a later day after
+    # them: the list must say so either way.
+    due = clinic.locator('[data-money="payment"]')
+    if timezone.localtime(booking.scheduled_at).date() == timezone.localdate():
+        expect(due).to_contain_text("Meera Iyer")
+    else:
+        expect(due).to_have_count(0)
     assert_sound(clinic, clinic_problems)
     screenshot(clinic, "offline-doctor-dashboard-phone")
 
