@@ -38,7 +38,7 @@ from accounts.models import User
 from accounts.sockets import user_group
 from consultations import calls, messaging, protocol, tasks
 from consultations.intake import services as intake
-from consultations.models import Consultation, Mode, Status
+from consultations.models import Consultation, Message, Mode, Status
 from consultations.policies import consultation_for_participant
 
 log = logging.getLogger(__name__)
@@ -49,6 +49,12 @@ CLOSE_NOT_FOUND = 4404
 CALL_MODES = frozenset({Mode.AUDIO, Mode.VIDEO})
 INTAKE_PACE = 3
 CALL_NOT_ALLOWED = "Calls are possible only during an in-progress audio or video consultation."
+
+# What the per-frame recheck reads: the room's rules need these columns, not the
+# rows' forty. Anything else read from the returned objects is loaded on first
+# use (Django's deferred fields), so a narrower list costs a query, never a bug.
+RECHECK_CONSULTATION_FIELDS = ("status", "deleted_at", "patient", "doctor", "consultation_type", "mode")
+RECHECK_USER_FIELDS = ("password", "is_active", "deleted_at", "locked_until", "role")
 
 
 class RoomClosed(Exception):
@@ -80,6 +86,8 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
             return
         self.user_id = user.pk
         self.role = user.role
+        # Which of the consultation's two users this socket is: the recheck joins that one.
+        self.side = "patient" if consultation.patient_id == user.pk else "doctor"
         self.replies: set[asyncio.Future] = set()
         self.consultation_id = consultation.pk
         session = self.scope.get("session")
@@ -149,12 +157,14 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
                 raise protocol.ProtocolError(protocol.RATE_LIMITED, "Too many frames; slow down.")
             frame = protocol.parse(text_data, settings.ROOM_MAX_FRAME_BYTES)
             client_id = frame.get("client_id")
+            kind = frame["type"]
+            if kind == "message" and not self.messages_bucket.take():
+                raise protocol.ProtocolError(protocol.RATE_LIMITED, "You are sending messages too fast; wait a moment.")
             try:
-                consultation, user = await database_sync_to_async(self.recheck)()
+                consultation, user, saved = await database_sync_to_async(self.recheck_and_save)(frame)
             except RoomClosed as closed:
                 await self.close(code=closed.code)
                 return
-            kind = frame["type"]
             if kind in protocol.WRITE_TYPES and not messaging.room_writable(consultation):
                 if kind == "call.hangup" and self.in_call:
                     # Completed or cancelled mid-call: the call still ends on record.
@@ -162,8 +172,11 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
                 self.closed = True
                 await self.send_frame({"type": "readonly", "status": consultation.status})
                 return
-            if kind == "message":
-                await self.on_message(consultation, user, frame)
+            if saved is not None:
+                # Committed: message_send's transaction ended inside the hop.
+                await self.group_send("room.message", message=protocol.message_json(saved), client_id=client_id)
+            elif kind == "message":
+                await self.on_intake_message(consultation, user, frame)
             elif kind == "typing":
                 await self.group_send("room.typing", user=self.user_id, role=self.role, active=frame["active"])
             elif kind == "read":
@@ -187,37 +200,40 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
     def recheck(self) -> tuple[Consultation, User]:
         """The consultation and the user as the database has them now, or RoomClosed.
 
-        One query: the user is one of the consultation's two participants.
-        select_related does not apply the default managers, so deletion is
+        One narrow query: the consultation joined to this socket's side (its
+        patient or its doctor), which must still be this user. The all_objects
+        manager and select_related skip the soft-delete filter, so deletion is
         checked by hand.
         """
-        consultation = (
-            Consultation.all_objects.select_related("patient", "doctor").filter(pk=self.consultation_id).first()
-        )
-        if consultation is None or consultation.deleted_at is not None:
+        side = self.side
+        try:
+            consultation = (
+                Consultation.all_objects.select_related(side)
+                .only(*RECHECK_CONSULTATION_FIELDS, *(f"{side}__{field}" for field in RECHECK_USER_FIELDS))
+                .get(pk=self.consultation_id)
+            )
+        except Consultation.DoesNotExist:
+            raise RoomClosed(CLOSE_NOT_FOUND) from None
+        if consultation.deleted_at is not None or getattr(consultation, f"{side}_id") != self.user_id:
             raise RoomClosed(CLOSE_NOT_FOUND)
-        if consultation.patient_id == self.user_id:
-            user = consultation.patient
-        elif consultation.doctor_id == self.user_id:
-            user = consultation.doctor
-        else:
-            raise RoomClosed(CLOSE_NOT_FOUND)
+        user = getattr(consultation, side)
         session_ok = constant_time_compare(self.session_hash, user.get_session_auth_hash())
         if not user.is_active or user.deleted_at is not None or user.is_locked or not session_ok:
             raise RoomClosed(CLOSE_UNAUTHENTICATED)
         return consultation, user
 
-    async def on_message(self, consultation: Consultation, user: User, frame: dict) -> None:
-        if not self.messages_bucket.take():
-            raise protocol.ProtocolError(protocol.RATE_LIMITED, "You are sending messages too fast; wait a moment.")
-        if consultation.is_ai:
-            await self.on_intake_message(consultation, user, frame)
-            return
-        message = await database_sync_to_async(messaging.message_send)(
-            consultation=consultation, sender=user, body=frame["text"]
-        )
-        # Committed: message_send's transaction has ended when the call returns.
-        await self.group_send("room.message", message=protocol.message_json(message), client_id=frame["client_id"])
+    def recheck_and_save(self, frame: dict) -> tuple[Consultation, User, Message | None]:
+        """recheck(), and a chat message to a writable doctor-led room saved in the same hop.
+
+        One thread hop per message instead of two (each hop also costs a
+        connection health check). An intake message, a read-only room or any
+        other frame returns no message; receive() goes on from there.
+        """
+        consultation, user = self.recheck()
+        if frame["type"] != "message" or consultation.is_ai or not messaging.room_writable(consultation):
+            return consultation, user, None
+        message = messaging.message_send(consultation=consultation, sender=user, body=frame["text"])
+        return consultation, user, message
 
     async def on_intake_message(self, consultation: Consultation, user: User, frame: dict) -> None:
         """The AI intake: the guard runs as the message is saved; the reply is a task.

@@ -80,6 +80,22 @@ def room_writable(consultation: Consultation) -> bool:
     return consultation.status in WRITABLE_STATUSES and consultation.deleted_at is None
 
 
+def _lock_room(consultation_id: str) -> Consultation | None:
+    """The consultation's row locked FOR UPDATE, reading only what the write rules need.
+
+    Other fields of the returned object load on first use (deferred), so the
+    narrow column list changes cost, never behaviour.
+    """
+    try:
+        return (
+            Consultation.objects.select_for_update()
+            .only("status", "deleted_at", "patient", "doctor", "consultation_type")
+            .get(pk=consultation_id)
+        )
+    except Consultation.DoesNotExist:
+        return None
+
+
 def message_send(*, consultation: Consultation, sender: User, body: str) -> Message:
     """Save a text message from a participant of a scheduled or in-progress consultation."""
     text = (body or "").strip()
@@ -93,7 +109,7 @@ def message_send(*, consultation: Consultation, sender: User, body: str) -> Mess
         # commit in created_at order and a resync cursor can never jump over a
         # message that commits late. It also makes the status check race-free
         # against a cancel or completion committing at the same moment.
-        locked = Consultation.objects.select_for_update().filter(pk=consultation.pk).first()
+        locked = _lock_room(consultation.pk)
         if locked is None or not is_participant(sender, locked):
             raise NotParticipant(NOT_A_PARTICIPANT, code="forbidden")
         if not room_writable(locked):
@@ -134,7 +150,7 @@ def attachment_send(*, consultation: Consultation, sender: User, upload: FileUpl
         raise InvalidMessage(ATTACHMENT_NOT_OURS, code="invalid")
     with transaction.atomic():
         # The same lock as message_send, for the same reasons (commit order, status race).
-        locked = Consultation.objects.select_for_update().filter(pk=consultation.pk).first()
+        locked = _lock_room(consultation.pk)
         if locked is None or not is_participant(sender, locked):
             raise NotParticipant(NOT_A_PARTICIPANT, code="forbidden")
         if not room_writable(locked):

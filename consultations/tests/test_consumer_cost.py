@@ -1,0 +1,78 @@
+"""What one chat frame costs the database, counted statement by statement.
+
+The consumer's sync steps are called directly (no socket): the per-frame
+recheck reads one narrow row, and a chat message is rechecked and saved in one
+thread hop. The socket-level behaviour of the same steps is in test_consumer*.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.tests.factories import DoctorUserFactory
+from consultations.consumers import CLOSE_NOT_FOUND, CLOSE_UNAUTHENTICATED, ConsultationConsumer, RoomClosed
+from consultations.models import Message
+from consultations.tests.factories import ConsultationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def socket_of(consultation, user) -> ConsultationConsumer:
+    consumer = ConsultationConsumer()
+    consumer.consultation_id = consultation.pk
+    consumer.user_id = user.pk
+    consumer.session_hash = user.get_session_auth_hash()
+    consumer.side = "patient" if consultation.patient_id == user.pk else "doctor"
+    return consumer
+
+
+def statements(queries) -> list[str]:
+    return [q["sql"].split()[0] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
+
+
+def test_a_non_message_frame_costs_one_narrow_select():
+    consultation = ConsultationFactory()
+    consumer = socket_of(consultation, consultation.doctor)
+
+    with CaptureQueriesContext(connection) as queries:
+        checked, user, saved = consumer.recheck_and_save({"type": "typing", "active": True})
+
+    assert statements(queries) == ["SELECT"]
+    sql = queries.captured_queries[0]["sql"]
+    # The user's side only, and none of the columns the rules do not read.
+    assert "password" in sql
+    assert "email" not in sql and "chief_complaint" not in sql
+    assert (checked.pk, user.pk, saved) == (consultation.pk, consultation.doctor_id, None)
+
+
+def test_a_chat_message_is_rechecked_and_saved_in_one_hop():
+    consultation = ConsultationFactory()
+    consumer = socket_of(consultation, consultation.patient)
+    consumer.recheck_and_save({"type": "message", "text": "first", "client_id": "c1"})
+
+    with CaptureQueriesContext(connection) as queries:
+        _, _, saved = consumer.recheck_and_save({"type": "message", "text": "Still there?", "client_id": "c2"})
+
+    # recheck, the room's row lock, the insert, the "already notified?" check.
+    assert statements(queries) == ["SELECT", "SELECT", "INSERT", "SELECT"]
+    assert Message.objects.get(pk=saved.pk).body == "Still there?"
+
+
+def test_the_narrow_recheck_still_closes_a_replaced_doctor_and_a_changed_password():
+    consultation = ConsultationFactory()
+    doctor_socket = socket_of(consultation, consultation.doctor)
+    patient_socket = socket_of(consultation, consultation.patient)
+
+    consultation.doctor = DoctorUserFactory()
+    consultation.save(update_fields=["doctor"])
+    with pytest.raises(RoomClosed) as replaced:
+        doctor_socket.recheck()
+    assert replaced.value.code == CLOSE_NOT_FOUND
+
+    consultation.patient.set_password("a-new-passphrase-9")
+    consultation.patient.save(update_fields=["password"])
+    with pytest.raises(RoomClosed) as signed_out:
+        patient_socket.recheck()
+    assert signed_out.value.code == CLOSE_UNAUTHENTICATED
