@@ -30,6 +30,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
@@ -43,12 +44,18 @@ from consultations.policies import consultation_for_participant
 
 log = logging.getLogger(__name__)
 
+# A lost or refused database connection (not a query's own error, such as an
+# integrity error, which is a bug to surface, not an outage to wait out).
+DATABASE_DOWN = (OperationalError, InterfaceError)
+# RFC 6455 "Try Again Later": the database went away; the page reconnects and resyncs.
+CLOSE_TRY_AGAIN = 1013
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_NOT_FOUND = 4404
 
 CALL_MODES = frozenset({Mode.AUDIO, Mode.VIDEO})
 INTAKE_PACE = 3
 CALL_NOT_ALLOWED = "Calls are possible only during an in-progress audio or video consultation."
+UNAVAILABLE = "Could not reach the server's records just now. Reconnecting; the message will be sent again."
 
 # What the per-frame recheck reads: the room's rules need these columns, not the
 # rows' forty. Anything else read from the returned objects is loaded on first
@@ -196,6 +203,14 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
             await self.send_frame(protocol.error_frame(protocol.FORBIDDEN, error.message, client_id))
         except messaging.MessagingError as error:
             await self.send_frame(protocol.error_frame(protocol.INVALID, error.message, client_id))
+        except DATABASE_DOWN:
+            # MariaDB restarting or unreachable: the frame's transaction rolled
+            # back, so nothing of it is stored. Say so, then close "try again
+            # later": the page reconnects with back-off, resyncs and sends the
+            # message again, and a fresh connection is opened on the way.
+            log.warning("room %s: database unavailable", self.consultation_id, exc_info=True)
+            await self.send_frame(protocol.error_frame(protocol.UNAVAILABLE, UNAVAILABLE, client_id))
+            await self.close(code=CLOSE_TRY_AGAIN)
 
     def recheck(self) -> tuple[Consultation, User]:
         """The consultation and the user as the database has them now, or RoomClosed.
@@ -337,6 +352,10 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
                 receipt = await database_sync_to_async(self.delivered)(message["id"])
             except RoomClosed as closed:
                 await self.close(code=closed.code)
+                return
+            except DATABASE_DOWN:
+                # The message is on screen; its stamp waits for the reader's read receipt.
+                log.warning("room %s: delivery not stamped, database unavailable", self.consultation_id)
                 return
             if receipt.ids:
                 await self.group_send("room.receipt", ids=receipt.ids, field="delivered_at", at=receipt.at.isoformat())

@@ -42,7 +42,10 @@ restart's answer is the same call); ``call.hangup``, or the socket that sent
 an offer or answer disconnecting, writes "Call ended (mm:ss)" once. Both
 arrive as ordinary ``message`` frames (kind "call").
 - ``error     {code, detail, client_id?}`` the frame was refused; the socket stays up.
-  code: malformed_json, unknown_type, too_large, rate_limited, invalid, forbidden.
+  code: malformed_json, unknown_type, too_large, rate_limited, invalid, forbidden;
+  or ``unavailable``: the database could not be reached, nothing of the frame
+  was saved, and the server then closes the socket with 1013 (try again later):
+  the page reconnects, resyncs and sends the message again.
 - ``assistant.draft {text}`` in an AI intake: the assistant's reply so far, as a
   model streams it (whole sentences that passed the output filter; each frame
   carries the full text so far). The saved ``message`` replaces the draft.
@@ -51,7 +54,8 @@ arrive as ordinary ``message`` frames (kind "call").
   work. Sent on connect, in answer to a write, and to every open socket when a
   service closes the room (messaging.room_closed_broadcast).
 
-Close codes: 4401 signed out / session no longer valid, 4404 not a participant
+Close codes: 1013 the database was unavailable (reconnect with back-off),
+4401 signed out / session no longer valid, 4404 not a participant
 or no such consultation (the same for both, so ids cannot be probed).
 
 Message text is data: the server stores and sends exactly what was typed
@@ -75,6 +79,7 @@ RATE_LIMITED = "rate_limited"
 INVALID = "invalid"
 FORBIDDEN = "forbidden"
 READONLY = "readonly"
+UNAVAILABLE = "unavailable"
 
 CALL_TYPES = frozenset({"call.offer", "call.answer", "call.ice", "call.hangup"})
 CLIENT_TYPES = frozenset({"message", "typing", "read", "resync", "history", *CALL_TYPES})

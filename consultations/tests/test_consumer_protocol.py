@@ -15,13 +15,21 @@ from allauth.account import signals as allauth_signals
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.db import OperationalError
 from django.test import Client
 from django.utils import timezone
 
 from accounts.services import account_delete
 from accounts.tests.factories import DoctorUserFactory
 from consultations import messaging
-from consultations.consumers import CALL_NOT_ALLOWED, CLOSE_NOT_FOUND, CLOSE_UNAUTHENTICATED
+from consultations.consumers import (
+    CALL_NOT_ALLOWED,
+    CLOSE_NOT_FOUND,
+    CLOSE_TRY_AGAIN,
+    CLOSE_UNAUTHENTICATED,
+    UNAVAILABLE,
+    ConsultationConsumer,
+)
 from consultations.models import Consultation, Message
 from consultations.services import consultation_transition
 from consultations.tests.factories import ConsultationFactory
@@ -172,6 +180,44 @@ def test_nothing_is_broadcast_when_the_save_fails(application, consultation):
     }
     assert doctor_messages == []
     assert not Message.objects.exists()
+
+
+def test_a_database_outage_mid_message_is_an_error_frame_then_try_again_later(application, consultation, monkeypatch):
+    # MariaDB going away mid-chat (bench/faults.py restarts a real one): the
+    # frame's transaction never commits, the sender is told so, and the socket
+    # closes 1013 so the page reconnects, resyncs and sends the message again.
+    patient_headers, doctor_headers = headers_for(consultation.patient), headers_for(consultation.doctor)
+
+    def gone_away(self, frame):
+        raise OperationalError(2006, "MySQL server has gone away")
+
+    async def scenario():
+        patient = await join(application, consultation, patient_headers)
+        doctor = await join(application, consultation, doctor_headers)
+        with monkeypatch.context() as patch:
+            patch.setattr(ConsultationConsumer, "recheck_and_save", gone_away)
+            await patient.send_json_to({"type": "message", "text": "Are you there?", "client_id": "c3"})
+            error = await frame(patient, "error")
+            code = await closed_with(patient)
+        doctor_messages = await frames_of(doctor, "message")
+        # Back: a new socket resyncs and the same message goes through.
+        again = await join(application, consultation, patient_headers)
+        await again.send_json_to({"type": "resync", "after": None})
+        resync = await frame(again, "resync")
+        await again.send_json_to({"type": "message", "text": "Are you there?", "client_id": "c3"})
+        echo = await frame(again, "message")
+        for socket in (again, doctor):
+            await socket.disconnect()
+        return error, code, doctor_messages, resync, echo
+
+    error, code, doctor_messages, resync, echo = run(scenario)
+
+    assert error == {"type": "error", "code": "unavailable", "detail": UNAVAILABLE, "client_id": "c3"}
+    assert code == CLOSE_TRY_AGAIN == 1013
+    assert doctor_messages == []
+    assert resync["messages"] == []
+    assert echo["client_id"] == "c3"
+    assert list(Message.objects.values_list("body", flat=True)) == ["Are you there?"]
 
 
 def test_typing_reaches_only_the_other_participant(application, consultation):

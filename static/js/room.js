@@ -110,6 +110,8 @@ if (root) {
 
   let socket = null;
   let attempt = 0;
+  // Counts sockets opened: a pending message remembers the socket it went out on.
+  let generation = 0;
   let retryTimer = null;
   let stopped = false;
   let writable = root.dataset.writable === "true";
@@ -123,7 +125,7 @@ if (root) {
   let readTimer = null;
 
   const byId = new Map(); // message id -> <li>
-  const pending = new Map(); // client_id -> {li, text}
+  const pending = new Map(); // client_id -> {li, text, generation}
 
   const alertWith = (text) => {
     alertBox.textContent = text;
@@ -317,6 +319,7 @@ if (root) {
     socket = new WebSocket(`${scheme}://${window.location.host}${root.dataset.wsPath}`);
     socket.addEventListener("open", () => {
       attempt = 0;
+      generation += 1;
       offline.hidden = true;
       root.classList.add("room--live");
       // Always ask for what follows the last message shown: the server-rendered
@@ -370,6 +373,7 @@ if (root) {
       case "resync":
         for (const message of frame.messages) addMessage(message, null);
         if (!frame.complete) send({ type: "resync", after: lastId() });
+        else resendUnsaved();
         break;
       case "history":
         loadingOlder = false;
@@ -402,7 +406,11 @@ if (root) {
         root.dispatchEvent(new CustomEvent("room:readonly", { detail: frame }));
         break;
       case "error":
-        failPending(frame.client_id, frame.detail);
+        // "unavailable": the server could not save it and closes the socket;
+        // the message waits and goes again once the resync after the
+        // reconnect shows it was not saved.
+        if (frame.code === "unavailable") waitPending(frame.client_id);
+        else failPending(frame.client_id, frame.detail);
         alertWith(frame.detail);
         break;
       default:
@@ -450,6 +458,25 @@ if (root) {
     for (const [clientId] of pending) failPending(clientId, readonlyNote ? readonlyNote.textContent : "");
   }
 
+  function waitPending(clientId) {
+    const entry = clientId ? pending.get(clientId) : null;
+    const ticks = entry && entry.li.querySelector("[data-ticks]");
+    if (ticks) ticks.textContent = "Waiting to send…";
+  }
+
+  // After a reconnect's resync is complete, whatever is still pending from an
+  // earlier socket was not saved (a saved one came back in the resync and
+  // replaced its bubble): send it again, once per socket.
+  function resendUnsaved() {
+    for (const [clientId, entry] of pending) {
+      if (entry.generation === generation || !writable) continue;
+      if (!send({ type: "message", text: entry.text, client_id: clientId })) return;
+      entry.generation = generation;
+      const ticks = entry.li.querySelector("[data-ticks]");
+      if (ticks) ticks.textContent = "Sending…";
+    }
+  }
+
   function failPending(clientId, detail) {
     const entry = clientId ? pending.get(clientId) : null;
     if (!entry) return;
@@ -488,7 +515,7 @@ if (root) {
       list.append(li);
       forgetEmpty();
       toBottom();
-      pending.set(clientId, { li, text });
+      pending.set(clientId, { li, text, generation });
       send({ type: "message", text, client_id: clientId });
       body.value = "";
       window.clearTimeout(typingIdleTimer);
