@@ -16,7 +16,7 @@ import os
 import subprocess
 import sys
 
-from bench import chat, pages
+from bench import chat, pages, profile
 from bench.stack import BASE_DIR, Stack, _connect
 
 RESULTS = BASE_DIR / "bench" / "results"
@@ -118,13 +118,26 @@ def compare_table(small: list[pages.PageResult], big: list[pages.PageResult], sm
     return "\n".join(lines)
 
 
-def run_pages(stack: Stack, args) -> list[pages.PageResult]:
+def profile_table(profiles: dict[str, dict]) -> str:
+    names = profile.BUCKETS
+    lines = [
+        "| page | ms per request | " + " | ".join(names) + " |",
+        "|---|---:|" + "---:|" * len(names),
+    ]
+    for page, p in profiles.items():
+        cells = " | ".join(f"{p['shares'][k] * 100:.0f}%" for k in names)
+        lines.append(f"| {page} | {fmt(p['ms'])} | {cells} |")
+    return "\n".join(lines)
+
+
+def run_pages(stack: Stack, args, *, with_profile: bool = False) -> tuple[list[pages.PageResult], dict[str, dict]]:
     targets = pages.pick_targets(stack.database_url)
     results = pages.measure(stack, targets, duration=args.duration, connections=args.connections, threads=args.threads)
     counts = pages.query_counts(stack, targets)
     for r in results:
         r.queries = counts.get(r.name)
-    return results
+    profiles = profile.profile_pages(stack, targets) if with_profile else {}
+    return results, profiles
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -167,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         "env": chat.UNLIMITED,
     }
     page_results: list[pages.PageResult] = []
+    profiles: dict[str, dict] = {}
     compare_results: list[pages.PageResult] = []
     chat_results: list[chat.ChatResult] = []
     notes: list[str] = []
@@ -179,12 +193,12 @@ def main(argv: list[str] | None = None) -> int:
                 else f"gunicorn ({args.gunicorn_workers} sync workers) directly, daphne for /ws/ (no nginx)"
             )
             if i == 0 and not args.skip_pages:
-                page_results = run_pages(stack, args)
+                page_results, profiles = run_pages(stack, args, with_profile=True)
             if not args.skip_chat:
                 chat_results += chat.measure(stack, rooms=args.rooms, duration=args.duration, rate=args.rate)
     if args.compare_database_url and not args.skip_pages:
         with Stack(database_url=args.compare_database_url, **common) as stack:
-            compare_results = run_pages(stack, args)
+            compare_results, _ = run_pages(stack, args)
 
     cores = os.cpu_count()
     out = [
@@ -196,6 +210,17 @@ def main(argv: list[str] | None = None) -> int:
     out += [f"\nNote: {n}" for n in notes]
     if page_results:
         out += ["", "## Pages", "", pages_table(page_results)]
+    if profiles:
+        out += [
+            "",
+            "## Where the time goes",
+            "",
+            "One request at a time in one Django process on the same database (no queueing), then"
+            " the same requests under cProfile, own time summed by kind (bench/profile.py says what each"
+            " column holds).",
+            "",
+            profile_table(profiles),
+        ]
     if chat_results:
         out += [
             "",
