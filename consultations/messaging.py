@@ -292,22 +292,36 @@ def messages_mark_delivered(*, consultation: Consultation, reader: User, up_to_i
     return _mark(consultation, reader, up_to_id, read=False)
 
 
-def message_delivered(*, consultation_id: str, reader_id: str, message_id: str) -> Receipt:
-    """One message reached one of `reader`'s sockets: stamp it delivered, once (1 UPDATE).
+def messages_delivered(*, consultation_id: str, reader_id: str, message_ids: list[str]) -> Receipt:
+    """Messages that reached one of `reader`'s sockets: stamp them delivered, once each.
 
-    The live path (the consumer, as each message arrives); resync uses
-    messages_mark_delivered, which catches up on everything before a cursor.
-    The conditions make it a no-op for the reader's own message, another
-    room's message or one already stamped, so nothing needs locking first.
+    The live path (the consumer gathers what arrived in a short window: one
+    UPDATE for all of it); resync uses messages_mark_delivered, which catches
+    up on everything before a cursor. The conditions make it a no-op for the
+    reader's own messages, another room's and those already stamped (by
+    another device of the reader), so nothing needs locking first. The receipt
+    lists exactly the rows stamped now: all of them (1 query), or, when some
+    were already stamped, those carrying this stamp (a 2nd query).
     """
+    if not message_ids:
+        return Receipt(ids=[], at=None)
     now = timezone.now()
-    updated = (
-        Message.objects.filter(pk=message_id, consultation_id=consultation_id, delivered_at__isnull=True)
+    unstamped = (
+        Message.objects.filter(pk__in=message_ids, consultation_id=consultation_id, delivered_at__isnull=True)
         .exclude(sender_id=reader_id)
         .exclude(sender__isnull=True)
-        .update(delivered_at=now, updated_at=now)
     )
-    return Receipt(ids=[message_id], at=now) if updated else Receipt(ids=[], at=None)
+    updated = unstamped.update(delivered_at=now, updated_at=now)
+    if not updated:
+        return Receipt(ids=[], at=None)
+    if updated == len(set(message_ids)):
+        return Receipt(ids=list(dict.fromkeys(message_ids)), at=now)
+    stamped = set(
+        Message.objects.filter(pk__in=message_ids, consultation_id=consultation_id, delivered_at=now).values_list(
+            "id", flat=True
+        )
+    )
+    return Receipt(ids=[i for i in dict.fromkeys(message_ids) if i in stamped], at=now)
 
 
 def messages_mark_read(*, consultation: Consultation, reader: User, up_to_id: str) -> Receipt:

@@ -145,6 +145,12 @@ REDIS_URL = env.str("REDIS_URL", default="")
 CHANNEL_LAYER = env.str("CHANNEL_LAYER", default="redis")
 if CHANNEL_LAYER not in ("redis", "pubsub"):
     raise ImproperlyConfigured(f"CHANNEL_LAYER must be 'redis' or 'pubsub', not {CHANNEL_LAYER!r}.")
+# RedisChannelLayer keeps every socket of one daphne process in ONE Redis key and
+# drops a group message (room.message, receipts) once that key holds `capacity`
+# undelivered events; its default of 100 is reached by a few hundred busy sockets
+# per process (the chat benchmark at saturation lost messages to it; the database
+# kept them). Sized for thousands of sockets per process; events expire after 60 s.
+CHANNEL_CAPACITY = env.int("CHANNEL_CAPACITY", default=5000)
 # The benchmark's bare page and bare consumer (bench/urls.py, bench/routing.py): never in production.
 BENCH_ENDPOINTS = env.bool("BENCH_ENDPOINTS", default=False)
 
@@ -156,7 +162,11 @@ if REDIS_URL:
                 if CHANNEL_LAYER == "pubsub"
                 else "channels_redis.core.RedisChannelLayer"
             ),
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "CONFIG": (
+                {"hosts": [REDIS_URL]}
+                if CHANNEL_LAYER == "pubsub"
+                else {"hosts": [REDIS_URL], "capacity": CHANNEL_CAPACITY}
+            ),
         }
     }
     CACHES = {

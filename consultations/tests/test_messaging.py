@@ -239,14 +239,30 @@ def test_sending_a_message_is_three_statements(consultation):
 def test_a_message_is_stamped_delivered_once_and_only_for_the_other_party(consultation):
     mine = messaging.message_send(consultation=consultation, sender=consultation.patient, body="Hello doctor")
 
-    own = messaging.message_delivered(
-        consultation_id=consultation.pk, reader_id=consultation.patient_id, message_id=mine.pk
-    )
-    first = messaging.message_delivered(
-        consultation_id=consultation.pk, reader_id=consultation.doctor_id, message_id=mine.pk
-    )
-    again = messaging.message_delivered(
-        consultation_id=consultation.pk, reader_id=consultation.doctor_id, message_id=mine.pk
-    )
+    def delivered(reader_id, ids):
+        return messaging.messages_delivered(consultation_id=consultation.pk, reader_id=reader_id, message_ids=ids)
+
+    own = delivered(consultation.patient_id, [mine.pk])
+    first = delivered(consultation.doctor_id, [mine.pk])
+    again = delivered(consultation.doctor_id, [mine.pk])
 
     assert own.ids == [] and first.ids == [mine.pk] and again.ids == []
+
+
+def test_a_window_of_deliveries_is_one_update_and_the_receipt_names_only_what_it_stamped(consultation):
+    sent = [
+        messaging.message_send(consultation=consultation, sender=consultation.patient, body=f"Message {i}")
+        for i in range(3)
+    ]
+    ids = [m.pk for m in sent]
+    # Another device of the doctor already stamped the first one.
+    messaging.messages_delivered(consultation_id=consultation.pk, reader_id=consultation.doctor_id, message_ids=ids[:1])
+
+    with CaptureQueriesContext(connection) as queries:
+        receipt = messaging.messages_delivered(
+            consultation_id=consultation.pk, reader_id=consultation.doctor_id, message_ids=[*ids, ids[1]]
+        )
+
+    assert receipt.ids == ids[1:]
+    assert [q["sql"].split()[0] for q in queries.captured_queries] == ["UPDATE", "SELECT"]
+    assert Message.objects.filter(pk__in=ids, delivered_at__isnull=True).count() == 0
