@@ -47,8 +47,10 @@ log = logging.getLogger(__name__)
 # A lost or refused database connection (not a query's own error, such as an
 # integrity error, which is a bug to surface, not an outage to wait out).
 DATABASE_DOWN = (OperationalError, InterfaceError)
-# RFC 6455 "Try Again Later": the database went away; the page reconnects and resyncs.
-CLOSE_TRY_AGAIN = 1013
+# The database went away: the page reconnects with back-off and resyncs. (RFC 6455
+# has 1013 "Try Again Later", but daphne (autobahn) lets a server close only with 1000
+# or 3000-4999, so an application code in the 4xxx range of our other close codes.)
+CLOSE_TRY_AGAIN = 4503
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_NOT_FOUND = 4404
 

@@ -44,7 +44,7 @@ arrive as ordinary ``message`` frames (kind "call").
 - ``error     {code, detail, client_id?}`` the frame was refused; the socket stays up.
   code: malformed_json, unknown_type, too_large, rate_limited, invalid, forbidden;
   or ``unavailable``: the database could not be reached, nothing of the frame
-  was saved, and the server then closes the socket with 1013 (try again later):
+  was saved, and the server then closes the socket with 4503 (try again later):
   the page reconnects, resyncs and sends the message again.
 - ``assistant.draft {text}`` in an AI intake: the assistant's reply so far, as a
   model streams it (whole sentences that passed the output filter; each frame
@@ -54,7 +54,7 @@ arrive as ordinary ``message`` frames (kind "call").
   work. Sent on connect, in answer to a write, and to every open socket when a
   service closes the room (messaging.room_closed_broadcast).
 
-Close codes: 1013 the database was unavailable (reconnect with back-off),
+Close codes: 4503 the database was unavailable (reconnect with back-off),
 4401 signed out / session no longer valid, 4404 not a participant
 or no such consultation (the same for both, so ids cannot be probed).
 

@@ -185,7 +185,7 @@ def test_nothing_is_broadcast_when_the_save_fails(application, consultation):
 def test_a_database_outage_mid_message_is_an_error_frame_then_try_again_later(application, consultation, monkeypatch):
     # MariaDB going away mid-chat (bench/faults.py restarts a real one): the
     # frame's transaction never commits, the sender is told so, and the socket
-    # closes 1013 so the page reconnects, resyncs and sends the message again.
+    # closes 4503 so the page reconnects, resyncs and sends the message again.
     patient_headers, doctor_headers = headers_for(consultation.patient), headers_for(consultation.doctor)
 
     def gone_away(self, frame):
@@ -213,7 +213,7 @@ def test_a_database_outage_mid_message_is_an_error_frame_then_try_again_later(ap
     error, code, doctor_messages, resync, echo = run(scenario)
 
     assert error == {"type": "error", "code": "unavailable", "detail": UNAVAILABLE, "client_id": "c3"}
-    assert code == CLOSE_TRY_AGAIN == 1013
+    assert code == CLOSE_TRY_AGAIN == 4503
     assert doctor_messages == []
     assert resync["messages"] == []
     assert echo["client_id"] == "c3"
