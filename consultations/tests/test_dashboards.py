@@ -167,7 +167,8 @@ def test_today_is_the_doctors_day_and_upcoming_starts_tomorrow(doctor, patient):
     dash = queries.doctor_dashboard(doctor=doctor, now=now, zone=KOLKATA)
 
     assert dash.today == date(2026, 6, 10)
-    assert [c.pk for c in dash.now] == [yesterday_unclosed.pk, running.pk, earlier_today.pk, tonight.pk]
+    # Running first, then today's in time order, then what is still open from an earlier day.
+    assert [c.pk for c in dash.now] == [running.pk, earlier_today.pk, tonight.pk, yesterday_unclosed.pk]
     assert [c.pk for c in dash.upcoming] == [after_midnight.pk]
     assert {c.pk for c in dash.now if c.earlier} == {yesterday_unclosed.pk, running.pk}
     assert all(c.patient_name == "Meera Iyer" for c in dash.now)
