@@ -217,6 +217,9 @@ class Message(SoftDeleteModel, TimeStampedModel):
         indexes = [
             # A room's history and resync: consultation_id, created_at.
             models.Index(fields=["consultation", "created_at"], name="msg_consultation_created_idx"),
+            # Unread counts on the dashboards (read_at IS NULL per consultation):
+            # without it, every message of a long chat is read to count the few unread.
+            models.Index(fields=["consultation", "read_at"], name="msg_consultation_read_idx"),
         ]
         constraints = [
             one_of("message_type", MessageType.values, name="msg_type_valid"),
