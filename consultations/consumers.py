@@ -57,8 +57,9 @@ CLOSE_NOT_FOUND = 4404
 CALL_MODES = frozenset({Mode.AUDIO, Mode.VIDEO})
 INTAKE_PACE = 3
 CALL_NOT_ALLOWED = "Calls are possible only during an in-progress audio or video consultation."
-# How long a socket gathers arrived messages before stamping them delivered.
-DELIVERY_WINDOW = 0.1
+# How long an arrived message waits for the socket's next frame to carry its
+# delivery stamp before it is stamped on its own (the double tick's delay at most).
+DELIVERY_WINDOW = 0.25
 UNAVAILABLE = "Could not reach the server's records just now. Reconnecting; the message will be sent again."
 
 # What the per-frame recheck reads: the room's rules need these columns, not the
@@ -148,10 +149,8 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
         await self.presence(online=True, hello=True)
 
     async def disconnect(self, code: int) -> None:
-        if self.delivery is not None:
+        if getattr(self, "undelivered", None):
             # What reached this socket was delivered: stamp it now, not never.
-            self.delivery.cancel()
-            self.delivery = None
             await self.stamp_delivered(0)
         if self.group_name:
             await self.channel_layer.group_discard(self.group_name, self.channel_name)
@@ -193,11 +192,15 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
             kind = frame["type"]
             if kind == "message" and not self.messages_bucket.take():
                 raise protocol.ProtocolError(protocol.RATE_LIMITED, "You are sending messages too fast; wait a moment.")
+            # What reached this socket and waits for its stamp rides along with
+            # this frame's hop (a reply usually follows what it answers).
+            arrived = self.take_undelivered()
             try:
-                consultation, user, saved = await on_db(self.recheck_and_save)(frame)
+                consultation, user, saved, receipt = await on_db(self.recheck_and_save)(frame, arrived)
             except RoomClosed as closed:
                 await self.close(code=closed.code)
                 return
+            await self.send_receipt(receipt)
             if kind in protocol.WRITE_TYPES and not messaging.room_writable(consultation):
                 if kind == "call.hangup" and self.in_call:
                     # Completed or cancelled mid-call: the call still ends on record.
@@ -263,18 +266,23 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
             raise RoomClosed(CLOSE_UNAUTHENTICATED)
         return consultation, user
 
-    def recheck_and_save(self, frame: dict) -> tuple[Consultation, User, Message | None]:
-        """recheck(), and a chat message to a writable doctor-led room saved in the same hop.
+    def recheck_and_save(
+        self, frame: dict, arrived: list[str]
+    ) -> tuple[Consultation, User, Message | None, messaging.Receipt]:
+        """One thread hop for a frame: recheck(), stamp `arrived`, save a chat message.
 
-        One thread hop per message instead of two (each hop also costs a
-        connection health check). An intake message, a read-only room or any
-        other frame returns no message; receive() goes on from there.
+        Each hop also costs a connection health check, so a frame's work shares
+        one: the recheck, the delivery stamp of messages that reached this
+        socket since the last stamp, and a chat message to a writable
+        doctor-led room. An intake message, a read-only room or any other
+        frame returns no message; receive() goes on from there.
         """
         consultation, user = self.recheck()
+        receipt = self.stamp(arrived)
         if frame["type"] != "message" or consultation.is_ai or not messaging.room_writable(consultation):
-            return consultation, user, None
+            return consultation, user, None, receipt
         message = messaging.message_send(consultation=consultation, sender=user, body=frame["text"])
-        return consultation, user, message
+        return consultation, user, message, receipt
 
     async def on_intake_message(self, consultation: Consultation, user: User, frame: dict) -> None:
         """The AI intake: the guard runs as the message is saved; the reply is a task.
@@ -372,18 +380,28 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
             {"type": "message", "message": message, "client_id": event["client_id"] if mine else None}
         )
         if message["sender"] and message["sender"] != self.user_id:
-            # Reached one of the recipient's sockets: delivered. Stamped in a
-            # window (DELIVERY_WINDOW): one hop, one UPDATE and one receipt for
-            # all that arrived in it, instead of each message's own.
+            # Reached one of the recipient's sockets: delivered. Stamped with
+            # this socket's next frame (usually the reply) or, if none comes
+            # within DELIVERY_WINDOW, on its own: one UPDATE and one receipt
+            # for all that arrived meanwhile, not a hop per message.
             self.undelivered.append(message["id"])
             if self.delivery is None:
                 self.delivery = asyncio.ensure_future(self.stamp_delivered(DELIVERY_WINDOW))
 
+    def take_undelivered(self) -> list[str]:
+        """The ids waiting for their delivery stamp, now this caller's to stamp."""
+        if self.delivery is not None:
+            self.delivery.cancel()
+            self.delivery = None
+        ids, self.undelivered = self.undelivered, []
+        return ids
+
     async def stamp_delivered(self, delay: float) -> None:
-        """After `delay`, recheck the participant and stamp what this socket received (2-3 queries)."""
+        """After `delay`, recheck the participant and stamp what reached this socket (2-3 queries)."""
         if delay:
             await asyncio.sleep(delay)
-        ids, self.undelivered, self.delivery = self.undelivered, [], None
+            self.delivery = None  # this task is done waiting: take_undelivered must not cancel it now
+        ids = self.take_undelivered()
         if not ids:
             return
         try:
@@ -395,14 +413,20 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
             # The messages are on screen; their stamp waits for the reader's read receipt.
             log.warning("room %s: delivery not stamped, database unavailable", self.consultation_id)
             return
-        if receipt.ids:
-            await self.group_send("room.receipt", ids=receipt.ids, field="delivered_at", at=receipt.at.isoformat())
+        await self.send_receipt(receipt)
 
     def delivered(self, message_ids: list[str]) -> messaging.Receipt:
         self.recheck()
+        return self.stamp(message_ids)
+
+    def stamp(self, message_ids: list[str]) -> messaging.Receipt:
         return messaging.messages_delivered(
             consultation_id=self.consultation_id, reader_id=self.user_id, message_ids=message_ids
         )
+
+    async def send_receipt(self, receipt: messaging.Receipt) -> None:
+        if receipt.ids:
+            await self.group_send("room.receipt", ids=receipt.ids, field="delivered_at", at=receipt.at.isoformat())
 
     async def room_receipt(self, event: dict) -> None:
         await self.send_frame(

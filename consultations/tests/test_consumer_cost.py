@@ -37,7 +37,7 @@ def test_a_non_message_frame_costs_one_narrow_select():
     consumer = socket_of(consultation, consultation.doctor)
 
     with CaptureQueriesContext(connection) as queries:
-        checked, user, saved = consumer.recheck_and_save({"type": "typing", "active": True})
+        checked, user, saved, _ = consumer.recheck_and_save({"type": "typing", "active": True}, [])
 
     assert statements(queries) == ["SELECT"]
     sql = queries.captured_queries[0]["sql"]
@@ -50,10 +50,10 @@ def test_a_non_message_frame_costs_one_narrow_select():
 def test_a_chat_message_is_rechecked_and_saved_in_one_hop():
     consultation = ConsultationFactory()
     consumer = socket_of(consultation, consultation.patient)
-    consumer.recheck_and_save({"type": "message", "text": "first", "client_id": "c1"})
+    consumer.recheck_and_save({"type": "message", "text": "first", "client_id": "c1"}, [])
 
     with CaptureQueriesContext(connection) as queries:
-        _, _, saved = consumer.recheck_and_save({"type": "message", "text": "Still there?", "client_id": "c2"})
+        _, _, saved, _ = consumer.recheck_and_save({"type": "message", "text": "Still there?", "client_id": "c2"}, [])
 
     # recheck, the room's row lock, the insert, the "already notified?" check.
     assert statements(queries) == ["SELECT", "SELECT", "INSERT", "SELECT"]
@@ -76,3 +76,21 @@ def test_the_narrow_recheck_still_closes_a_replaced_doctor_and_a_changed_passwor
     with pytest.raises(RoomClosed) as signed_out:
         patient_socket.recheck()
     assert signed_out.value.code == CLOSE_UNAUTHENTICATED
+
+
+def test_a_reply_carries_the_delivery_stamp_of_what_it_answers_in_the_same_hop():
+    consultation = ConsultationFactory()
+    patient, doctor = socket_of(consultation, consultation.patient), socket_of(consultation, consultation.doctor)
+    _, _, question, _ = patient.recheck_and_save({"type": "message", "text": "Is it serious?", "client_id": "p1"}, [])
+    doctor.recheck_and_save({"type": "message", "text": "warm-up", "client_id": "d0"}, [])
+
+    with CaptureQueriesContext(connection) as queries:
+        _, _, answer, receipt = doctor.recheck_and_save(
+            {"type": "message", "text": "No, it is not.", "client_id": "d1"}, [question.pk]
+        )
+
+    # recheck, the stamp, then the save as above: no hop of its own for the stamp.
+    assert statements(queries) == ["SELECT", "UPDATE", "SELECT", "INSERT", "SELECT"]
+    assert receipt.ids == [question.pk]
+    question.refresh_from_db()
+    assert question.delivered_at == receipt.at and answer.delivered_at is None

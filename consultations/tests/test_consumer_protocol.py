@@ -188,7 +188,7 @@ def test_a_database_outage_mid_message_is_an_error_frame_then_try_again_later(ap
     # closes 4503 so the page reconnects, resyncs and sends the message again.
     patient_headers, doctor_headers = headers_for(consultation.patient), headers_for(consultation.doctor)
 
-    def gone_away(self, frame):
+    def gone_away(self, frame, arrived):
         raise OperationalError(2006, "MySQL server has gone away")
 
     async def scenario():
