@@ -324,13 +324,62 @@ def review_delete(request: HttpRequest, consultation_id: str) -> HttpResponse:
 
 # Imports sit with the section that uses them (each section has its own author);
 # the leading underscore keeps them from clashing with another section's names.
+from dataclasses import dataclass as _dataclass  # noqa: E402
+from datetime import date as _date_type  # noqa: E402
+from datetime import datetime as _datetime  # noqa: E402
+from urllib.parse import quote as _quote  # noqa: E402
+
+from django.contrib.humanize.templatetags.humanize import naturalday as _naturalday  # noqa: E402
+from django.template.defaultfilters import capfirst as _capfirst  # noqa: E402
+from django.template.defaultfilters import date as _date  # noqa: E402
+from django.template.defaultfilters import time as _time  # noqa: E402
+
+from doctors.form_rendering import DirectFormRenderer as _DirectFormRenderer  # noqa: E402
+from doctors.templatetags.doctor_media import photo_url as _photo_url  # noqa: E402
+
+# The search form's ~60 options, written directly rather than through a template each.
+_SEARCH_FORM_RENDERER = _DirectFormRenderer()
+
+# A consultation mode's icon in the sprite and its label; any other mode shows as its name.
+_MODE_TAGS = {
+    "chat": ("chat", "Chat"),
+    "audio": ("audio", "Audio"),
+    "video": ("video", "Video"),
+    "in_person": ("clinic", "In person"),
+}
+
+
+@_dataclass(frozen=True)
+class _NextSlot:
+    iso: str
+    label: str  # "Today, 4:30 PM", "Fri 28 Nov, 9:00 AM", in the viewer's zone
+
+
+def _prepare_cards(doctors, *, now: _datetime) -> None:
+    """Give each directory card what it shows, worked out once here: a per-card
+    {% url %}, include and date filters cost more than the rest of the card."""
+    profile_url = reverse("doctors:public_profile", args=["dp_ID"])
+    for doctor in doctors:
+        doctor.profile_url = profile_url.replace("/dp_ID/", f"/{doctor.pk}/")
+        doctor.photo_src = _photo_url(doctor)
+        doctor.initial = doctor.full_name.replace("Dr. ", "")[:1].upper()
+        doctor.mode_tags = [_MODE_TAGS.get(mode, (None, _capfirst(mode))) for mode in doctor.consultation_modes or []]
+        at = doctor.next_available_at
+        if at is not None and at >= now:
+            local = timezone.localtime(at)
+            label = f"{_capfirst(_naturalday(local, 'D j M'))}, {_time(local, 'g:i A')}"
+            doctor.next_slot = _NextSlot(iso=_date(local, "c"), label=label)
+        else:
+            doctor.next_slot = None
 
 
 @require_GET
 def directory(request: HttpRequest) -> HttpResponse:
     """The public directory: search, filters, distance. 2 queries for any number of doctors."""
-    form = DirectorySearchForm(request.GET or None)
+    form = DirectorySearchForm(request.GET or None, renderer=_SEARCH_FORM_RENDERER)
     result = queries.directory_search(params=form.params(page=request.GET.get("page", 1)))
+    now = timezone.now()
+    _prepare_cards(result.page.object_list, now=now)
     return render(
         request,
         "doctors/directory.html",
@@ -339,9 +388,44 @@ def directory(request: HttpRequest) -> HttpResponse:
             "result": result,
             "page": result.page,
             "places": geo.city_names(),
-            "now": timezone.now(),
+            "now": now,
         },
     )
+
+
+@_dataclass(frozen=True)
+class _SlotLink:
+    start: _datetime
+    iso: str  # in the viewer's zone, as <time datetime> wants it
+    href: str  # the booking page with this slot chosen
+    label: str  # "4:30 PM"
+
+
+@_dataclass(frozen=True)
+class _SlotDayLinks:
+    day: _date_type
+    label: str  # "Today", "Monday 8 December"
+    slots: list[_SlotLink]
+
+
+def _slot_links(slot_days: list[queries.SlotDay], *, book_url: str) -> list[_SlotDayLinks]:
+    """The week's slots with their links and labels worked out here, once each:
+    a week is a few hundred {% url %} and date filters in a template. The same
+    clock times recur every day, so each time's label is formatted once."""
+    labels: dict[tuple[int, int], str] = {}
+    days = []
+    for slot_day in slot_days:
+        links = []
+        for slot in slot_day.slots:
+            local = timezone.localtime(slot.start)
+            key = (local.hour, local.minute)
+            if key not in labels:
+                labels[key] = _time(local, "g:i A")
+            iso = local.isoformat()  # what the date filter's "c" gives
+            href = f"{book_url}?slot={_quote(iso, safe='/')}"  # as the urlencode filter quotes
+            links.append(_SlotLink(start=slot.start, iso=iso, href=href, label=labels[key]))
+        days.append(_SlotDayLinks(day=slot_day.day, label=_capfirst(_naturalday(slot_day.day, "l j F")), slots=links))
+    return days
 
 
 @require_GET
@@ -349,12 +433,15 @@ def public_profile(request: HttpRequest, profile_id: str) -> HttpResponse:
     """A listed doctor's page: credentials, fees, the next week's free slots in
     the viewer's zone, visible reviews. 4 queries however many reviews."""
     profile = queries.doctor_public(profile_id=profile_id)
+    book_url = reverse("consultations:book", args=[profile.pk])
     return render(
         request,
         "doctors/public_profile.html",
         {
             "doctor": profile,
-            "slot_days": queries.upcoming_slots(profile=profile, days=7),
+            "book_url": book_url,
+            "photo_src": _photo_url(profile),
+            "slot_days": _slot_links(queries.upcoming_slots(profile=profile, days=7), book_url=book_url),
             "reviews": queries.visible_reviews(doctor_user_id=profile.user_id, page=request.GET.get("page", 1)),
             "viewer_zone": timezone.get_current_timezone_name(),
         },
