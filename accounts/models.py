@@ -194,6 +194,9 @@ class Notification(TimeStampedModel):
         indexes = [
             # "Get unread notifications": user_id = ? AND read_at IS NULL ORDER BY created_at DESC
             models.Index(fields=["user", "read_at", "created_at"], name="ntf_user_read_created_idx"),
+            # The notification centre and the dashboard's latest five, read or not:
+            # user_id = ? ORDER BY created_at DESC, id DESC straight from the index.
+            models.Index(fields=["user", "created_at"], name="ntf_user_created_idx"),
         ]
 
     def __str__(self) -> str:

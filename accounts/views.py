@@ -9,7 +9,6 @@ from allauth.account.views import SignupView
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -98,11 +97,18 @@ def delete_account(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def notification_list(request: HttpRequest) -> HttpResponse:
-    page = Paginator(queries.notifications_for(user=request.user), 20).get_page(request.GET.get("page"))
+    page, counts = queries.notification_page(user=request.user, page=request.GET.get("page"))
+    # Each row's two form actions, from one reverse() each rather than two {% url %} a row.
+    read_url = reverse("accounts:notification_read", args=["-"])
+    open_url = reverse("accounts:notification_open", args=["-"])
+    for notification in page:
+        notification.read_url = read_url.replace("/-/", f"/{notification.pk}/")
+        notification.open_url = open_url.replace("/-/", f"/{notification.pk}/")
     return render(
         request,
         "accounts/notifications.html",
-        {"page": page},
+        # The header's badge reads unread_notifications too: this replaces its lazy COUNT.
+        {"page": page, "unread_notifications": counts.unread},
     )
 
 
