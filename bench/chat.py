@@ -211,10 +211,33 @@ def _pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
+def clear_rooms(database_url: str, room_ids: list[str]) -> None:
+    """Delete the bench rooms' messages and their 'new message' notifications.
+
+    Run before and after measuring, so the chat runs do not pile thousands of
+    unread messages on the users whose pages the page benchmark loads next time.
+    """
+    if not room_ids:
+        return
+    conn = _connect(database_url)
+    try:
+        marks = ", ".join(["%s"] * len(room_ids))
+        cursor = conn.cursor()
+        # Only the %s placeholders are formatted in; the ids travel as parameters.
+        cursor.execute(f"DELETE FROM messages WHERE consultation_id IN ({marks})", room_ids)  # noqa: S608
+        ntf = f"kind = 'message_received' AND JSON_UNQUOTE(JSON_EXTRACT(data, '$.consultation_id')) IN ({marks})"
+        cursor.execute(f"DELETE FROM notifications WHERE {ntf}", room_ids)  # noqa: S608
+        conn.commit()
+    finally:
+        conn.close()
+
+
 def measure(
     stack: Stack, *, rooms: int = 50, duration: float = 10, rate: float = 100, consumers=("bare", "ours")
 ) -> list[ChatResult]:
     room_rows = prepare_rooms(stack, rooms)
+    room_ids = [r[0] for r in room_rows]
+    clear_rooms(stack.database_url, room_ids)
     conn = _connect(stack.database_url)
     try:
         users = {u for _, p, d in room_rows for u in (p, d)}
@@ -242,6 +265,7 @@ def measure(
                 f" p50 {r.p50_ms:.1f} ms p99 {r.p99_ms:.1f} ms errors {errors}",
                 file=sys.stderr,
             )
+    clear_rooms(stack.database_url, room_ids)
     for r in results:
         bare = next(x for x in results if x.mode == r.mode and x.consumer.startswith("bare"))
         r.ratio = r.msgs_per_s / bare.msgs_per_s if bare.msgs_per_s else None

@@ -64,6 +64,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("scenario", choices=(*SCENARIOS, "all"))
     parser.add_argument("--database-url", default="mysql://root@127.0.0.1:3306/dh_load_faults")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13")
+    parser.add_argument("--channel-layer", choices=("redis", "pubsub"), default="pubsub")
     parser.add_argument("--rooms", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=60.0, help="chat duration; the fault comes at a third")
     parser.add_argument("--outage", type=float, default=5.0, help="seconds the server stays down")
@@ -176,7 +177,10 @@ def run_chat(stack, rooms, args, *, fault, urls_for, title: str, database_url: s
     )
     verdict = verify(clients, rooms, shared)
     print(f"\n## Fault: {title} ({shared.run_id})\n")
-    print(f"{len(clients)} clients in {len(rooms)} rooms, {args.seconds:.0f} s at {args.rate:g} msg/s\n")
+    print(
+        f"{len(clients)} clients in {len(rooms)} rooms, {args.seconds:.0f} s at {args.rate:g} msg/s,"
+        f" {args.channel_layer} channel layer\n"
+    )
     print("```")
     print("\n".join(timeline))
     print("\n".join(verdict.lines()))
@@ -249,6 +253,7 @@ def scenario_mariadb(args: argparse.Namespace, tmp: Path) -> int:
             database_url=database_url,
             redis_url=args.redis_url,
             daphne_processes=2,
+            channel_layer=args.channel_layer,
             env=limits_env(args.rate / (2 * args.rooms)),
             base_port=18200,
         ) as stack:
@@ -308,6 +313,7 @@ def scenario_redis(args: argparse.Namespace, tmp: Path) -> int:
             database_url=args.database_url,
             redis_url=redis_url,
             daphne_processes=2,
+            channel_layer=args.channel_layer,
             env=limits_env(args.rate / (2 * args.rooms)),
             base_port=18300,
         ) as stack:
@@ -334,6 +340,7 @@ def scenario_daphne(args: argparse.Namespace, tmp: Path) -> int:
         database_url=args.database_url,
         redis_url=args.redis_url,
         daphne_processes=2,
+        channel_layer=args.channel_layer,
         env=limits_env(args.rate / (2 * args.rooms)),
         base_port=18400,
     ) as stack:

@@ -48,7 +48,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=None, help="overrides --minutes (short smoke runs)")
     parser.add_argument("--rate", type=float, default=50.0, help="messages a second, all clients together")
     parser.add_argument("--daphne", type=int, default=2, help="daphne processes")
-    parser.add_argument("--channel-layer", choices=("redis", "pubsub"), default="redis")
+    parser.add_argument("--channel-layer", choices=("redis", "pubsub"), default="pubsub")
     parser.add_argument(
         "--direct", action="store_true", help="connect to the daphne processes round-robin instead of through nginx"
     )

@@ -118,7 +118,7 @@ class Stack:
         *,
         database_url: str,
         redis_url: str,
-        channel_layer: str = "redis",
+        channel_layer: str = "pubsub",
         gunicorn_workers: int = 2,
         daphne_processes: int = 1,
         nginx: bool = True,
