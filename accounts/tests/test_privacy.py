@@ -4,6 +4,7 @@ export action, and erasure when an account is closed."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import zipfile
@@ -12,7 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import time_machine
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 from django.core.files.storage import default_storage
 from django.urls import reverse
@@ -381,13 +382,20 @@ def test_closing_deletes_the_users_exports(asha, django_capture_on_commit_callba
 
 def test_closing_tells_the_users_open_sockets_to_close(asha, django_capture_on_commit_callbacks):
     layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(user_group(asha.pk), channel)
 
-    with django_capture_on_commit_callbacks(execute=True):
-        services.account_delete(user=asha)
+    def close_account():
+        with django_capture_on_commit_callbacks(execute=True):
+            services.account_delete(user=asha)
 
-    event = async_to_sync(layer.receive)(channel)
+    # One event loop for the listening channel, as a daphne process has: the
+    # pub/sub layer knows a channel only in the loop that created it.
+    async def listen_while_closing():
+        channel = await layer.new_channel()
+        await layer.group_add(user_group(asha.pk), channel)
+        await sync_to_async(close_account)()
+        return await asyncio.wait_for(layer.receive(channel), 5)
+
+    event = async_to_sync(listen_while_closing)()
     assert event["type"] == CLOSE_EVENT
 
 
