@@ -20,6 +20,7 @@ import asyncio
 import dataclasses
 import itertools
 import json
+import os
 import subprocess
 import sys
 import time
@@ -48,6 +49,10 @@ class ChatResult:
     round_trips: int
     errors: int = 0
     ratio: float | None = None
+    # Per message, over the run: CPU of the daphne process(es) and SQL statements
+    # MariaDB executed (its global Questions counter, so with nothing else running).
+    cpu_ms_per_msg: float | None = None
+    sql_per_msg: float | None = None
 
 
 def prepare_rooms(stack: Stack, n: int) -> list[tuple[str, str, str]]:
@@ -211,6 +216,31 @@ def _pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
+def daphne_cpu_seconds(stack: Stack) -> float:
+    """User + system CPU the stack's daphne processes have used so far (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for index in range(stack.daphne_processes):
+        pid = stack.daphne_pid(index)
+        if pid is None:
+            continue
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
+
+
+def statements_so_far(database_url: str) -> int:
+    """MariaDB's count of statements run by all clients (SHOW GLOBAL STATUS 'Questions')."""
+    conn = _connect(database_url)
+    try:
+        cursor = conn.cursor()
+        cursor.execute("SHOW GLOBAL STATUS LIKE 'Questions'")
+        return int(cursor.fetchone()[1])
+    finally:
+        conn.close()
+
+
 def clear_rooms(database_url: str, room_ids: list[str]) -> None:
     """Delete the bench rooms' messages and their 'new message' notifications.
 
@@ -247,8 +277,11 @@ def measure(
     results = []
     for mode, fixed in (("fixed rate", rate), ("saturation", None)):
         for kind in consumers:
+            cpu_before, sql_before = daphne_cpu_seconds(stack), statements_so_far(stack.database_url)
             rtts, errors = asyncio.run(_run(stack, room_rows, cookies, kind, rate=fixed, duration=duration))
+            cpu, sql = daphne_cpu_seconds(stack) - cpu_before, statements_so_far(stack.database_url) - sql_before
             label = f"{mode} ({fixed:g} msg/s)" if fixed else mode
+            sent = max(1, 2 * len(rtts))
             r = ChatResult(
                 consumer="bare insert-and-relay" if kind == "bare" else "ConsultationConsumer",
                 layer=stack.channel_layer,
@@ -258,11 +291,14 @@ def measure(
                 p99_ms=_pct(rtts, 99),
                 round_trips=len(rtts),
                 errors=errors,
+                cpu_ms_per_msg=cpu * 1000 / sent,
+                sql_per_msg=sql / sent,
             )
             results.append(r)
             print(
                 f"[chat] {stack.channel_layer} {label} {r.consumer}: {r.msgs_per_s:.0f} msg/s"
-                f" p50 {r.p50_ms:.1f} ms p99 {r.p99_ms:.1f} ms errors {errors}",
+                f" p50 {r.p50_ms:.1f} ms p99 {r.p99_ms:.1f} ms, daphne {r.cpu_ms_per_msg:.2f} ms CPU and"
+                f" {r.sql_per_msg:.1f} SQL statements per message, errors {errors}",
                 file=sys.stderr,
             )
     clear_rooms(stack.database_url, room_ids)

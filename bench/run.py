@@ -89,13 +89,14 @@ def pages_table(results: list[pages.PageResult]) -> str:
 
 def chat_table(results: list[chat.ChatResult]) -> str:
     lines = [
-        "| layer | load | consumer | msg/s | RTT p50 ms | RTT p99 ms | ratio to bare | errors |",
-        "|---|---|---|---:|---:|---:|---:|---:|",
+        "| layer | load | consumer | msg/s | RTT p50 ms | RTT p99 ms | ratio to bare | daphne CPU ms/msg |"
+        " SQL statements/msg | errors |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         lines.append(
             f"| {r.layer} | {r.mode} | {r.consumer} | {fmt(r.msgs_per_s, 0)} | {fmt(r.p50_ms)} | {fmt(r.p99_ms)} |"
-            f" {fmt(r.ratio, 2)} | {r.errors} |"
+            f" {fmt(r.ratio, 2)} | {fmt(r.cpu_ms_per_msg, 2)} | {fmt(r.sql_per_msg, 1)} | {r.errors} |"
         )
     return "\n".join(lines)
 
