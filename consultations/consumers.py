@@ -429,6 +429,10 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
             await self.group_send("room.receipt", ids=receipt.ids, field="delivered_at", at=receipt.at.isoformat())
 
     async def room_receipt(self, event: dict) -> None:
+        # Ticks are drawn on the sender's messages only: the reader's own
+        # sockets have nothing to draw (one frame fewer per message).
+        if event["reader"] == self.user_id:
+            return
         await self.send_frame(
             {"type": "receipt", "ids": event["ids"], event["field"]: event["at"], "reader": event["reader"]}
         )

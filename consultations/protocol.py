@@ -23,7 +23,8 @@ Server -> client
 - ``message   {message, client_id}`` a saved message (see message_json), sent to
   every socket of the room, the sender's included; client_id is the sender's
   echo (null for others' and system messages, which arrive the same way).
-- ``receipt   {ids, delivered_at | read_at, reader}`` messages marked delivered or read.
+- ``receipt   {ids, delivered_at | read_at, reader}`` messages marked delivered or read,
+  sent to the other participant's sockets (the senders of those messages).
 - ``typing    {user, role, active}`` the other participant's typing state.
 - ``presence  {user, role, online}`` a participant's socket connected or left.
 - ``resync    {messages, complete}`` answer to resync; complete=false: ask again

@@ -124,12 +124,14 @@ def test_the_sender_learns_the_message_was_delivered(application, consultation):
         await patient.send_json_to({"type": "message", "text": "Hello"})
         sent = await frame(patient, "message")
         receipt = await frame(patient, "receipt")
+        readers_own = await frames_of(doctor, "receipt")
         await patient.disconnect()
         await doctor.disconnect()
-        return sent, receipt
+        return sent, receipt, readers_own
 
-    sent, receipt = run(scenario)
+    sent, receipt, readers_own = run(scenario)
 
+    assert readers_own == []  # ticks are the sender's; the reader's sockets are not told
     assert receipt["ids"] == [sent["message"]["id"]]
     assert receipt["reader"] == consultation.doctor.pk
     assert "delivered_at" in receipt
