@@ -380,6 +380,11 @@ def test_a_patient_describes_the_problem_live_and_the_page_turns_to_the_hand_off
         expect(page.locator("[data-intake-done]")).to_be_visible()
         expect(page.get_by_role("button", name="Book a doctor with this case")).to_be_visible()
         expect(page.locator("[data-composer]")).to_have_count(0)
+        # The closed page stays put: its socket hears "readonly" on connect, which
+        # must not draw it again (that reloaded the page every half second).
+        page.evaluate("window.donePage = true")
+        page.wait_for_timeout(1500)
+        assert page.evaluate("window.donePage === true"), "the closed intake page reloaded itself"
         assert_sound(page, problems)
         screenshot(page, "intake-live-done-phone")
     finally:

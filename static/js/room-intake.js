@@ -21,8 +21,9 @@ if (root) {
   const composer = root.querySelector("[data-composer]");
   const body = root.querySelector("[data-body]");
   let draft = null;
-  // Once the intake closes no draft is drawn (a reply cut short by an emergency is never saved).
-  let closed = false;
+  // Once the intake closes no draft is drawn (a reply cut short by an emergency is never
+  // saved). A page drawn closed starts closed: its socket hears "readonly" on connect.
+  let closed = root.dataset.writable !== "true";
 
   function clearDraft() {
     if (draft) draft.remove();
@@ -83,6 +84,9 @@ if (root) {
   });
 
   root.addEventListener("room:readonly", () => {
+    // Only an intake that closes while this page shows it open is drawn again
+    // (reloading a page drawn closed would reload it for ever).
+    if (closed) return;
     closed = true;
     clearDraft();
     // Let the last message land first, then draw the closing panel.
