@@ -37,13 +37,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 from bench._clients import (
     BASE_DIR,
     Child,
     Shared,
     clients_for,
+    ensure_database,
     ensure_rooms,
     new_run_id,
     say,
@@ -97,38 +97,6 @@ def wait_port(port: int, child: Child, timeout: float = 60) -> None:
         except OSError:
             time.sleep(0.2)
     raise RuntimeError(f"{child.name} did not listen on {port} within {timeout:.0f} s:\n{child.tail()}")
-
-
-def manage(args: list[str], database_url: str, timeout: float = 900) -> None:
-    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": ""}
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=timeout
-    )
-    if result.returncode:
-        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
-
-
-def ensure_database(database_url: str) -> None:
-    """Create the (dh_load*) database if missing and migrate it when it has no `messages` table."""
-    import MySQLdb
-
-    url = urlparse(database_url)
-    name = url.path.lstrip("/")
-    conn = MySQLdb.connect(
-        host=url.hostname or "127.0.0.1", port=url.port or 3306, user=url.username or "root", passwd=url.password or ""
-    )
-    try:
-        cursor = conn.cursor()
-        cursor.execute(f"CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4")
-        cursor.execute(
-            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = %s AND table_name = 'messages'", [name]
-        )
-        migrated = cursor.fetchone()[0] > 0
-    finally:
-        conn.close()
-    if not migrated:
-        say(f"migrating {name} (first use)")
-        manage(["migrate", "--noinput", "-v0"], database_url)
 
 
 # --- the chat, with a fault in the middle ----------------------------------------------------

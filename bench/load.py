@@ -28,6 +28,7 @@ import time
 from bench._clients import (
     Shared,
     clients_for,
+    ensure_database,
     ensure_rooms,
     new_run_id,
     say,
@@ -114,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
 
     duration = args.seconds if args.seconds is not None else args.minutes * 60
     interval = args.clients / args.rate  # each client writes one message every `interval` seconds
+    ensure_database(args.database_url)
     setup_django(args.database_url)
     say(f"preparing {args.rooms} rooms")
     rooms = ensure_rooms(args.rooms, tag="load")
