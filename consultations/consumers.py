@@ -24,13 +24,16 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY
+from django.contrib.sessions.models import Session
 from django.db import InterfaceError, OperationalError, connection
+from django.db.models import Exists
 from django.http import Http404
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
@@ -44,8 +47,7 @@ from consultations.policies import consultation_for_participant
 
 log = logging.getLogger(__name__)
 
-# A lost or refused database connection (not a query's own error, such as an
-# integrity error, which is a bug to surface, not an outage to wait out).
+# Errors that may mean the database is unreachable; database_down() decides.
 DATABASE_DOWN = (OperationalError, InterfaceError)
 # The database went away: the page reconnects with back-off and resyncs. (RFC 6455
 # has 1013 "Try Again Later", but daphne (autobahn) lets a server close only with 1000
@@ -69,16 +71,43 @@ RECHECK_CONSULTATION_FIELDS = ("status", "deleted_at", "patient", "doctor", "con
 RECHECK_USER_FIELDS = ("password", "is_active", "deleted_at", "locked_until", "role")
 
 
+# The room's hot path has its own threads: the default executor also runs the
+# assistant's replies (a model's seconds) and DNS lookups, which must not hold up
+# every room's saves in the process.
+ROOM_DB_POOL = ThreadPoolExecutor(max_workers=settings.ROOM_DB_THREADS, thread_name_prefix="room-db")
+
+
 def on_db(func):
     """database_sync_to_async for the room's hot path (a message's save, delivery stamps).
 
-    On MariaDB it runs on the thread pool, each thread with its own persistent
-    connection, so one room's save does not queue behind another room's in the
-    process's single sync thread; row locks order what must be ordered, and a
-    socket handles one frame at a time anyway. SQLite (make run, the SQLite
-    test pass) allows one writer, so there it stays on the one shared thread.
+    On MariaDB it runs on ROOM_DB_POOL, each thread with its own connection
+    (persistent with CONN_MAX_AGE), so one room's save does not queue behind
+    another room's in the process's single sync thread; row locks order what
+    must be ordered, and a socket handles one frame at a time anyway. SQLite
+    (make run, the SQLite test pass) allows one writer, so there it stays on
+    the one shared thread.
     """
-    return database_sync_to_async(func, thread_sensitive=connection.vendor == "sqlite")
+    if connection.vendor == "sqlite":
+        return database_sync_to_async(func)
+    return database_sync_to_async(func, thread_sensitive=False, executor=ROOM_DB_POOL)
+
+
+# MariaDB/MySQL client and server codes that mean the connection is gone or the
+# server is going away: can't connect (2002, 2003), gone away / lost (2006, 2013,
+# 2055), shutting down (1053), connection killed (1927), idle disconnect (4031).
+CONNECTION_LOST = frozenset({1053, 1927, 2002, 2003, 2006, 2013, 2055, 4031})
+
+
+def database_down(error: Exception) -> bool:
+    """The database is unreachable (wait and retry), not refusing this statement.
+
+    A lock timeout, a deadlock, a read-only or full server are errors of their
+    own and are not answered with "reconnect and send again".
+    """
+    if isinstance(error, InterfaceError):
+        return True
+    code = error.args[0] if isinstance(error, OperationalError) and error.args else None
+    return code in CONNECTION_LOST
 
 
 class RoomClosed(Exception):
@@ -98,6 +127,9 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
     # the pending task that will stamp them (stamp_delivered).
     undelivered: list[str]
     delivery: asyncio.Future | None = None
+    # The receipt of the stamp made in the current frame's hop, for receive() to send.
+    stamped: messaging.Receipt | None = None
+    session_key: str | None = None
 
     # --- connection ---------------------------------------------------------------
 
@@ -121,6 +153,7 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
         self.consultation_id = consultation.pk
         session = self.scope.get("session")
         self.session_hash = session.get(HASH_SESSION_KEY, "") if session is not None else ""
+        self.session_key = session.session_key if session is not None else None
         # An intake is answered at the pace of quick replies, one message per
         # question: three times the chat allowance, so a quick patient is not
         # refused mid-case (the assistant's own replies pace it anyway).
@@ -149,9 +182,18 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
         await self.presence(online=True, hello=True)
 
     async def disconnect(self, code: int) -> None:
-        if getattr(self, "undelivered", None):
-            # What reached this socket was delivered: stamp it now, not never.
-            await self.stamp_delivered(0)
+        try:
+            await self.leave()
+        finally:
+            if getattr(self, "undelivered", None):
+                # What reached this socket was delivered: stamp it now, not never
+                # (last: a slow database must not hold up leaving the room).
+                try:
+                    await self.stamp_delivered(0)
+                except Exception:
+                    log.exception("room %s: delivery stamps on disconnect failed", self.consultation_id)
+
+    async def leave(self) -> None:
         if self.group_name:
             await self.channel_layer.group_discard(self.group_name, self.channel_name)
             await self.channel_layer.group_discard(self.own_group, self.channel_name)
@@ -196,33 +238,13 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
             # this frame's hop (a reply usually follows what it answers).
             arrived = self.take_undelivered()
             try:
-                consultation, user, saved, receipt = await on_db(self.recheck_and_save)(frame, arrived)
-            except RoomClosed as closed:
-                await self.close(code=closed.code)
-                return
-            await self.send_receipt(receipt)
-            if kind in protocol.WRITE_TYPES and not messaging.room_writable(consultation):
-                if kind == "call.hangup" and self.in_call:
-                    # Completed or cancelled mid-call: the call still ends on record.
-                    await self.end_call("hangup")
-                self.closed = True
-                await self.send_frame({"type": "readonly", "status": consultation.status})
-                return
-            if saved is not None:
-                # Committed: message_send's transaction ended inside the hop.
-                await self.group_send("room.message", message=protocol.message_json(saved), client_id=client_id)
-            elif kind == "message":
-                await self.on_intake_message(consultation, user, frame)
-            elif kind == "typing":
-                await self.group_send("room.typing", user=self.user_id, role=self.role, active=frame["active"])
-            elif kind == "read":
-                await self.on_read(consultation, user, frame["up_to"])
-            elif kind == "resync":
-                await self.on_resync(consultation, user, frame["after"])
-            elif kind == "history":
-                await self.on_history(consultation, frame["before"], frame["limit"])
-            elif kind in protocol.CALL_TYPES:
-                await self.on_call(consultation, frame)
+                await self.on_frame(frame, arrived)
+            finally:
+                # The hop's delivery stamp is announced whatever became of the
+                # frame itself (a refused message does not undo a stamp).
+                receipt, self.stamped = self.stamped, None
+                if receipt is not None:
+                    await self.send_receipt(receipt)
         except protocol.ProtocolError as error:
             await self.send_frame(protocol.error_frame(error.code, error.detail, client_id))
         except messaging.RoomReadOnly as error:
@@ -232,7 +254,9 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
             await self.send_frame(protocol.error_frame(protocol.FORBIDDEN, error.message, client_id))
         except messaging.MessagingError as error:
             await self.send_frame(protocol.error_frame(protocol.INVALID, error.message, client_id))
-        except DATABASE_DOWN:
+        except DATABASE_DOWN as error:
+            if not database_down(error):
+                raise
             # MariaDB restarting or unreachable: the frame's transaction rolled
             # back, so nothing of it is stored. Say so, then close "try again
             # later": the page reconnects with back-off, resyncs and sends the
@@ -240,6 +264,37 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
             log.warning("room %s: database unavailable", self.consultation_id, exc_info=True)
             await self.send_frame(protocol.error_frame(protocol.UNAVAILABLE, UNAVAILABLE, client_id))
             await self.close(code=CLOSE_TRY_AGAIN)
+
+    async def on_frame(self, frame: dict, arrived: list[str]) -> None:
+        kind = frame["type"]
+        client_id = frame.get("client_id")
+        try:
+            consultation, user, saved = await on_db(self.recheck_and_save)(frame, arrived)
+        except RoomClosed as closed:
+            await self.close(code=closed.code)
+            return
+        if kind in protocol.WRITE_TYPES and not messaging.room_writable(consultation):
+            if kind == "call.hangup" and self.in_call:
+                # Completed or cancelled mid-call: the call still ends on record.
+                await self.end_call("hangup")
+            self.closed = True
+            await self.send_frame({"type": "readonly", "status": consultation.status})
+            return
+        if saved is not None:
+            # Committed: message_send's transaction ended inside the hop.
+            await self.group_send("room.message", message=protocol.message_json(saved), client_id=client_id)
+        elif kind == "message":
+            await self.on_intake_message(consultation, user, frame)
+        elif kind == "typing":
+            await self.group_send("room.typing", user=self.user_id, role=self.role, active=frame["active"])
+        elif kind == "read":
+            await self.on_read(consultation, user, frame["up_to"])
+        elif kind == "resync":
+            await self.on_resync(consultation, user, frame["after"])
+        elif kind == "history":
+            await self.on_history(consultation, frame["before"], frame["limit"])
+        elif kind in protocol.CALL_TYPES:
+            await self.on_call(consultation, frame)
 
     def recheck(self) -> tuple[Consultation, User]:
         """The consultation and the user as the database has them now, or RoomClosed.
@@ -250,10 +305,16 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
         checked by hand.
         """
         side = self.side
+        # The session itself, in the same query: a sign-out whose "close your
+        # sockets" event was lost (a Redis blip) still shuts the room at the next frame.
+        session_alive = Exists(
+            Session.objects.filter(session_key=self.session_key or "", expire_date__gt=timezone.now())
+        )
         try:
             consultation = (
                 Consultation.all_objects.select_related(side)
                 .only(*RECHECK_CONSULTATION_FIELDS, *(f"{side}__{field}" for field in RECHECK_USER_FIELDS))
+                .annotate(session_alive=session_alive)
                 .get(pk=self.consultation_id)
             )
         except Consultation.DoesNotExist:
@@ -261,28 +322,29 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
         if consultation.deleted_at is not None or getattr(consultation, f"{side}_id") != self.user_id:
             raise RoomClosed(CLOSE_NOT_FOUND)
         user = getattr(consultation, side)
-        session_ok = constant_time_compare(self.session_hash, user.get_session_auth_hash())
+        session_ok = consultation.session_alive and constant_time_compare(
+            self.session_hash, user.get_session_auth_hash()
+        )
         if not user.is_active or user.deleted_at is not None or user.is_locked or not session_ok:
             raise RoomClosed(CLOSE_UNAUTHENTICATED)
         return consultation, user
 
-    def recheck_and_save(
-        self, frame: dict, arrived: list[str]
-    ) -> tuple[Consultation, User, Message | None, messaging.Receipt]:
+    def recheck_and_save(self, frame: dict, arrived: list[str]) -> tuple[Consultation, User, Message | None]:
         """One thread hop for a frame: recheck(), stamp `arrived`, save a chat message.
 
         Each hop also costs a connection health check, so a frame's work shares
         one: the recheck, the delivery stamp of messages that reached this
-        socket since the last stamp, and a chat message to a writable
-        doctor-led room. An intake message, a read-only room or any other
-        frame returns no message; receive() goes on from there.
+        socket since the last stamp (left in self.stamped for receive() to
+        announce, even if the save then fails), and a chat message to a
+        writable doctor-led room. An intake message, a read-only room or any
+        other frame returns no message; on_frame() goes on from there.
         """
         consultation, user = self.recheck()
-        receipt = self.stamp(arrived)
+        self.stamped = self.stamp(arrived)
         if frame["type"] != "message" or consultation.is_ai or not messaging.room_writable(consultation):
-            return consultation, user, None, receipt
+            return consultation, user, None
         message = messaging.message_send(consultation=consultation, sender=user, body=frame["text"])
-        return consultation, user, message, receipt
+        return consultation, user, message
 
     async def on_intake_message(self, consultation: Consultation, user: User, frame: dict) -> None:
         """The AI intake: the guard runs as the message is saved; the reply is a task.
@@ -409,9 +471,14 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
         except RoomClosed as closed:
             await self.close(code=closed.code)
             return
-        except DATABASE_DOWN:
-            # The messages are on screen; their stamp waits for the reader's read receipt.
+        except DATABASE_DOWN as error:
+            if not database_down(error):
+                raise
+            # The messages are on screen; their stamp waits for the reader's read
+            # receipt. The socket closes as receive() would, so the recheck that
+            # could not run here runs again on the reconnect.
             log.warning("room %s: delivery not stamped, database unavailable", self.consultation_id)
+            await self.close(code=CLOSE_TRY_AGAIN)
             return
         await self.send_receipt(receipt)
 

@@ -117,6 +117,9 @@ elif _db["ENGINE"] in ("django.db.backends.mysql",):
         {
             "charset": "utf8mb4",
             "isolation_level": "read committed",
+            # An unreachable server fails a connect in seconds, not the OS's TCP timeout
+            # (a socket's save then answers "unavailable" instead of hanging).
+            "connect_timeout": env.int("DB_CONNECT_TIMEOUT", default=5),
             # Strict mode refuses truncated or invalid data instead of warning.
             # The session time zone is UTC because Django stores UTC datetimes
             # in DATETIME columns; NOW() in the spec's sample queries must agree.
@@ -440,6 +443,8 @@ if AWS_STORAGE_BUCKET_NAME:
 # minute per socket, with bursts; and all frames per minute (ICE candidates
 # arrive in bursts at call start).
 ROOM_MAX_FRAME_BYTES = env.int("ROOM_MAX_FRAME_BYTES", default=32 * 1024)
+# Threads per daphne process for the room's database work (consultations.consumers.on_db).
+ROOM_DB_THREADS = env.int("ROOM_DB_THREADS", default=8)
 ROOM_MESSAGES_PER_MINUTE = env.int("ROOM_MESSAGES_PER_MINUTE", default=30)
 ROOM_MESSAGES_BURST = env.int("ROOM_MESSAGES_BURST", default=10)
 ROOM_FRAMES_PER_MINUTE = env.int("ROOM_FRAMES_PER_MINUTE", default=600)

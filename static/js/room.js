@@ -33,6 +33,8 @@ const root = document.querySelector("[data-room]");
 
 const BACKOFF_BASE_MS = 1000;
 const BACKOFF_MAX_MS = 30000;
+// A socket that stayed up this long was healthy: the next drop starts the back-off again.
+const STABLE_MS = 10000;
 const TYPING_SEND_EVERY_MS = 3000;
 const TYPING_IDLE_MS = 4000;
 const TYPING_SHOWN_MS = 6000;
@@ -110,6 +112,7 @@ if (root) {
 
   let socket = null;
   let attempt = 0;
+  let openedAt = 0;
   // Counts sockets opened: a pending message remembers the socket it went out on.
   let generation = 0;
   let retryTimer = null;
@@ -318,7 +321,10 @@ if (root) {
     const scheme = window.location.protocol === "https:" ? "wss" : "ws";
     socket = new WebSocket(`${scheme}://${window.location.host}${root.dataset.wsPath}`);
     socket.addEventListener("open", () => {
-      attempt = 0;
+      // The back-off is reset by a socket that stays up (see "close"), not by
+      // opening: a server that accepts and then closes at once (4503 while the
+      // database is away) must not be knocked on every second.
+      openedAt = Date.now();
       generation += 1;
       offline.hidden = true;
       root.classList.add("room--live");
@@ -356,6 +362,8 @@ if (root) {
       offline.hidden = false;
       // Exponential back-off with full jitter: many phones coming back at once
       // after a network blip do not all knock at the same second.
+      if (openedAt && Date.now() - openedAt > STABLE_MS) attempt = 0;
+      openedAt = 0;
       const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** attempt);
       attempt += 1;
       window.clearTimeout(retryTimer);
@@ -458,21 +466,33 @@ if (root) {
     for (const [clientId] of pending) failPending(clientId, readonlyNote ? readonlyNote.textContent : "");
   }
 
+  // The server said it could not save this one (code "unavailable"): it is
+  // sent again once a new socket's resync shows it is still missing.
   function waitPending(clientId) {
     const entry = clientId ? pending.get(clientId) : null;
-    const ticks = entry && entry.li.querySelector("[data-ticks]");
+    if (!entry) return;
+    entry.unsaved = true;
+    const ticks = entry.li.querySelector("[data-ticks]");
     if (ticks) ticks.textContent = "Waiting to send…";
   }
 
-  // After a reconnect's resync is complete, whatever is still pending from an
-  // earlier socket was not saved (a saved one came back in the resync and
-  // replaced its bubble): send it again, once per socket.
+  // After a reconnect's resync is complete. A message the server refused to
+  // save goes again, once per socket. One that was in flight when the socket
+  // dropped may still be saved late by the old connection, so it is not sent
+  // twice on a guess: it says so, and stays matched to its text in case its
+  // echo arrives after all.
   function resendUnsaved() {
     for (const [clientId, entry] of pending) {
       if (entry.generation === generation || !writable) continue;
+      const ticks = entry.li.querySelector("[data-ticks]");
+      if (!entry.unsaved) {
+        entry.generation = generation;
+        if (ticks) ticks.textContent = "Not sent: the connection dropped. Send it again if it does not appear.";
+        continue;
+      }
       if (!send({ type: "message", text: entry.text, client_id: clientId })) return;
       entry.generation = generation;
-      const ticks = entry.li.querySelector("[data-ticks]");
+      entry.unsaved = false;
       if (ticks) ticks.textContent = "Sending…";
     }
   }
