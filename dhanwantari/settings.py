@@ -145,9 +145,9 @@ REDIS_URL = env.str("REDIS_URL", default="")
 # With Redis: "pubsub" (RedisPubSubChannelLayer: Redis pub/sub) or "redis"
 # (RedisChannelLayer: channels as lists, groups as sorted sets). Both carry the room
 # between daphne processes. pubsub is the default by measurement (`make bench`, the
-# room's consumer, 2 cores): 160 against 120 messages/s at saturation, and at
-# 100 msg/s a round trip of 14 ms against 197 ms; the fault tests (Redis restarted
-# mid-chat) lose nothing on either.
+# room's consumer, 2 cores, scale-1 data): 140 against 110 messages/s at saturation,
+# and at 100 msg/s a round-trip p50 of 20 ms against 846 ms; the fault tests (Redis
+# restarted mid-chat) lose nothing on either.
 CHANNEL_LAYER = env.str("CHANNEL_LAYER", default="pubsub")
 if CHANNEL_LAYER not in ("redis", "pubsub"):
     raise ImproperlyConfigured(f"CHANNEL_LAYER must be 'redis' or 'pubsub', not {CHANNEL_LAYER!r}.")
