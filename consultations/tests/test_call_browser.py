@@ -143,9 +143,11 @@ def test_a_call_connects_both_sides_and_its_hangup_is_recorded(daphne, media_bro
     doctor, doctor_errors = open_room(media_browser, daphne, consultation.doctor, consultation)
     patient, patient_errors = open_room(media_browser, daphne, consultation.patient, consultation)
     try:
-        # call.config arrived: the panel shows for the video consultation.
-        expect(doctor.locator("[data-call-panel]")).to_be_visible()
-        expect(patient.locator("[data-call-panel]")).to_be_visible()
+        # call.config arrived: the panel shows for the call consultation. The
+        # daphne process is fresh for this test, so its first sockets also load the
+        # app: the page's 10 s, not expect's default 5 s.
+        expect(doctor.locator("[data-call-panel]")).to_be_visible(timeout=10_000)
+        expect(patient.locator("[data-call-panel]")).to_be_visible(timeout=10_000)
 
         doctor.get_by_role("button", name=f"Start {mode} call").click()
         expect(patient.locator("[data-call-incoming]")).to_be_visible()
