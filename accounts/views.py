@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts import queries, services
 from accounts.forms import DeleteAccountForm, NotificationPreferencesForm
 from accounts.models import Notification, Role, is_local_path
+from dhanwantari.links import url_for_each
 
 # --- sign-up and email confirmation ----------------------------------------------
 
@@ -99,11 +100,11 @@ def delete_account(request: HttpRequest) -> HttpResponse:
 def notification_list(request: HttpRequest) -> HttpResponse:
     page, counts = queries.notification_page(user=request.user, page=request.GET.get("page"))
     # Each row's two form actions, from one reverse() each rather than two {% url %} a row.
-    read_url = reverse("accounts:notification_read", args=["-"])
-    open_url = reverse("accounts:notification_open", args=["-"])
+    read_url = url_for_each("accounts:notification_read")
+    open_url = url_for_each("accounts:notification_open")
     for notification in page:
-        notification.read_url = read_url.replace("/-/", f"/{notification.pk}/")
-        notification.open_url = open_url.replace("/-/", f"/{notification.pk}/")
+        notification.read_url = read_url(notification.pk)
+        notification.open_url = open_url(notification.pk)
     return render(
         request,
         "accounts/notifications.html",

@@ -21,13 +21,12 @@ import dataclasses
 import itertools
 import json
 import os
-import subprocess
 import sys
 import time
 
 from websockets.asyncio.client import connect
 
-from bench.stack import BASE_DIR, Stack, _connect, cookie_header, sign_in
+from bench.stack import Stack, _connect, cookie_header, sign_in
 
 # Lift the room's per-socket rate limits for the benchmark (settings.ROOM_*).
 UNLIMITED = {
@@ -57,19 +56,8 @@ class ChatResult:
 
 def prepare_rooms(stack: Stack, n: int) -> list[tuple[str, str, str]]:
     """(consultation id, patient id, doctor id) of n in-progress doctor-led chat rooms."""
-    env = stack.process_env()
-    env.pop("STATIC_ROOT", None)
-    result = subprocess.run(
-        [sys.executable, "-m", "bench.chat", "--prepare-rooms", str(n)],
-        capture_output=True,
-        text=True,
-        cwd=BASE_DIR,
-        env=env,
-        timeout=300,
-    )
-    if result.returncode:
-        raise RuntimeError(f"preparing rooms failed:\n{result.stderr[-4000:]}")
-    return [tuple(r) for r in json.loads(result.stdout.strip().splitlines()[-1])]
+    last = stack.run_module(["bench.chat", "--prepare-rooms", str(n)], what="preparing rooms", timeout=300)
+    return [tuple(r) for r in json.loads(last)]
 
 
 def _prepare_rooms_main(n: int) -> None:

@@ -22,7 +22,7 @@ import sys
 from collections import Counter
 from urllib.parse import urlparse
 
-from bench.stack import BASE_DIR, Stack, _connect, cookie_header, sign_in
+from bench.stack import Stack, _connect, cookie_header, sign_in
 
 WRK = "/usr/bin/wrk"
 
@@ -200,21 +200,11 @@ def measure(
 
 def query_counts(stack: Stack, targets: list[Target]) -> dict[str, int]:
     """SQL queries of one request per page, counted in a Django process on the same database."""
-    env = stack.process_env()
-    env["ALLOWED_HOSTS"] = "testserver,127.0.0.1,localhost"  # STATIC_ROOT stays: the Stack's manifest
     payload = json.dumps([dataclasses.asdict(t) for t in targets])
-    result = subprocess.run(
-        [sys.executable, "-m", "bench.pages", "--count-queries"],
-        input=payload,
-        capture_output=True,
-        text=True,
-        cwd=BASE_DIR,
-        env=env,
-        timeout=600,
+    last = stack.run_module(
+        ["bench.pages", "--count-queries"], what="counting queries", payload=payload, test_client=True, timeout=600
     )
-    if result.returncode:
-        raise RuntimeError(f"counting queries failed:\n{result.stderr[-4000:]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return json.loads(last)
 
 
 def _count_queries_main() -> None:

@@ -32,7 +32,6 @@ import dataclasses
 import json
 import os
 import pstats
-import subprocess
 import sys
 import time
 
@@ -113,21 +112,10 @@ def shares(stats: pstats.Stats) -> dict[str, float]:
 
 def profile_pages(stack: Stack, targets: list, *, requests: int = 20) -> dict[str, dict]:
     """{page name: {"ms": per request, "shares": {bucket: fraction}}} from a subprocess on the stack's database."""
-    env = stack.process_env()
-    env["ALLOWED_HOSTS"] = "testserver,127.0.0.1,localhost"  # STATIC_ROOT stays: the Stack's manifest
     payload = json.dumps({"targets": [dataclasses.asdict(t) for t in targets], "requests": requests})
-    result = subprocess.run(
-        [sys.executable, "-m", "bench.profile"],
-        input=payload,
-        capture_output=True,
-        text=True,
-        cwd=BASE_DIR,
-        env=env,
-        timeout=900,
+    return json.loads(
+        stack.run_module(["bench.profile"], what="profiling", payload=payload, test_client=True, timeout=900)
     )
-    if result.returncode:
-        raise RuntimeError(f"profiling failed:\n{result.stderr[-4000:]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def _main() -> None:

@@ -182,6 +182,33 @@ class Stack:
         env.update({k: str(v) for k, v in self.extra_env.items()})
         return env
 
+    def run_module(
+        self, args: list[str], *, what: str, payload: str | None = None, test_client: bool = False, timeout: float
+    ) -> str:
+        """`python -m <args>` in a Django process on this stack's database; the last line it prints.
+
+        test_client: the process drives django.test.Client (its "testserver"
+        host allowed) and renders pages with the stack's static manifest; without
+        it the process needs no static files.
+        """
+        env = self.process_env()
+        if test_client:
+            env["ALLOWED_HOSTS"] = "testserver,127.0.0.1,localhost"
+        else:
+            env.pop("STATIC_ROOT", None)
+        result = subprocess.run(
+            [sys.executable, "-m", *args],
+            input=payload,
+            capture_output=True,
+            text=True,
+            cwd=BASE_DIR,
+            env=env,
+            timeout=timeout,
+        )
+        if result.returncode:
+            raise RuntimeError(f"{what} failed:\n{result.stderr[-4000:]}")
+        return result.stdout.strip().splitlines()[-1]
+
     # --- lifecycle -----------------------------------------------------
 
     def __enter__(self) -> Stack:

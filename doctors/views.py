@@ -334,6 +334,7 @@ from django.template.defaultfilters import capfirst as _capfirst  # noqa: E402
 from django.template.defaultfilters import date as _date  # noqa: E402
 from django.template.defaultfilters import time as _time  # noqa: E402
 
+from dhanwantari.links import url_for_each as _url_for_each  # noqa: E402
 from doctors.form_rendering import DirectFormRenderer as _DirectFormRenderer  # noqa: E402
 from doctors.templatetags.doctor_media import photo_url as _photo_url  # noqa: E402
 
@@ -358,9 +359,9 @@ class _NextSlot:
 def _prepare_cards(doctors, *, now: _datetime) -> None:
     """Give each directory card what it shows, worked out once here: a per-card
     {% url %}, include and date filters cost more than the rest of the card."""
-    profile_url = reverse("doctors:public_profile", args=["dp_ID"])
+    profile_url = _url_for_each("doctors:public_profile", stand_in="dp_STANDIN")
     for doctor in doctors:
-        doctor.profile_url = profile_url.replace("/dp_ID/", f"/{doctor.pk}/")
+        doctor.profile_url = profile_url(doctor.pk)
         doctor.photo_src = _photo_url(doctor)
         doctor.initial = doctor.full_name.replace("Dr. ", "")[:1].upper()
         doctor.mode_tags = [_MODE_TAGS.get(mode, (None, _capfirst(mode))) for mode in doctor.consultation_modes or []]

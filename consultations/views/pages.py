@@ -30,6 +30,7 @@ from consultations import lifecycle, queries, services
 from consultations.forms import EARNINGS_DEFAULT_SHOWN, EarningsRangeForm, TransitionForm
 from consultations.models import Consultation, Status
 from consultations.policies import consultation_for_participant
+from dhanwantari.links import url_for_each
 
 NO_WAITING_ROOM = "This consultation has no waiting room."
 
@@ -46,9 +47,8 @@ REQUEST_DECLINED = "The request is declined. The patient is told."
 
 # --- links of a listed consultation ----------------------------------------------
 
-# Every link a card, its actions or a list row may offer. Reversed once per
-# page with a stand-in id and filled in per row: a {% url %} per link and row
-# was a large share of a dashboard's render time.
+# Every link a card, its actions or a list row may offer, reversed once per
+# page (dhanwantari.links.url_for_each).
 ROW_LINKS = {
     "detail": "consultations:detail",
     "transition": "consultations:transition",
@@ -62,14 +62,13 @@ ROW_LINKS = {
     "review_write": "doctors:review_write",
     "review_edit": "doctors:review_edit",
 }
-_STAND_IN = "__consultation__"
 
 
 def with_links(rows: Iterable) -> None:
     """Give each consultation (or history row) `.links`, the ROW_LINKS by name."""
-    patterns = {key: reverse(name, args=[_STAND_IN]) for key, name in ROW_LINKS.items()}
+    makers = {key: url_for_each(name) for key, name in ROW_LINKS.items()}
     for row in rows:
-        row.links = {key: pattern.replace(_STAND_IN, row.pk) for key, pattern in patterns.items()}
+        row.links = {key: make(row.pk) for key, make in makers.items()}
 
 
 # --- dashboards ---------------------------------------------------------------------
